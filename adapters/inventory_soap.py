@@ -1,0 +1,177 @@
+"""The legacy inventory system over SOAP (zeep), behind the InventoryPort.
+
+The WSDL is parsed once per process and shared; every call has connect and read timeouts,
+DTDs and entities are refused, and zeep/requests exceptions never cross the port.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import requests
+import zeep
+import zeep.exceptions
+from zeep.helpers import serialize_object
+from zeep.wsdl import Document
+
+from adapters import legacy_inventory as legacy
+from adapters.inventory_faults import error_for_fault, error_for_transport
+from adapters.resilience import RetryPolicy
+from gateway.domain.errors import UpstreamFault
+from gateway.domain.model import (
+    InventoryTransaction,
+    Item,
+    ItemBalances,
+    ReleaseReason,
+    Reservation,
+    ReservationRequest,
+    StockLevel,
+)
+from gateway.services.ports import TokenProvider
+
+T = TypeVar("T")
+UPSTREAM = "inventory"
+BINDING = "{urn:legacy-erp:inventory:v1}InventoryService"
+log = logging.getLogger(__name__)
+
+HARDENED = zeep.Settings(
+    strict=True,
+    forbid_dtd=True,
+    forbid_entities=True,
+    forbid_external=True,
+    xml_huge_tree=False,
+)
+
+_documents: dict[str, Document] = {}
+_documents_lock = threading.Lock()
+
+
+def parsed_wsdl(location: str) -> Document:
+    """The WSDL at ``location``, parsed on first use and shared by every client after."""
+    with _documents_lock:
+        if location not in _documents:
+            loader = zeep.Transport(timeout=10)
+            _documents[location] = Document(location, loader, settings=HARDENED)  # type: ignore[arg-type]
+        return _documents[location]
+
+
+class _BearerTransport(zeep.Transport):
+    """A zeep transport that sends a fresh bearer token with every SOAP call."""
+
+    def __init__(self, token: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._token = token
+
+    def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
+        headers = {**headers, "Authorization": f"Bearer {self._token()}"}
+        return super().post(address, message, headers)
+
+
+class InventorySoapClient:
+    """InventoryPort over the legacy SOAP contract in ``wsdl/inventory.wsdl``."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        wsdl: str,
+        session: requests.Session,
+        token_provider: TokenProvider,
+        scope: str,
+        clock: legacy.PlantClock,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        transport = _BearerTransport(
+            token=lambda: token_provider.token_for(scope),
+            session=session,
+            timeout=read_timeout,
+            operation_timeout=(connect_timeout, read_timeout),
+        )
+        client = zeep.Client(parsed_wsdl(wsdl), transport=transport, settings=HARDENED)
+        self._service = client.create_service(BINDING, endpoint)
+        self._clock = clock
+        self._retry = retry or RetryPolicy()
+
+    def get_item(self, sku: str) -> Item:
+        record = self._call("GetItem", True, ITEMNO=legacy.pad_item_number(sku))
+        return self._translate(legacy.item_from_legacy, record)
+
+    def get_stock_level(self, sku: str, warehouse_id: str) -> StockLevel:
+        record = self._call(
+            "GetBalance", True, ITEMNO=legacy.pad_item_number(sku), WHSE=warehouse_id
+        )
+        balances = self._translate(legacy.item_balances_from_legacy, record)
+        for level in balances.levels:
+            if level.warehouse_id == warehouse_id:
+                return level
+        raise UpstreamFault(UPSTREAM, "the balance answer names another warehouse")
+
+    def get_item_balances(self, skus: Sequence[str]) -> list[ItemBalances]:
+        if not skus:
+            return []
+        padded = [legacy.pad_item_number(sku) for sku in skus]
+        records = self._call("GetBalances", True, ITEMNOS={"ITEMNO": padded}) or []
+        return [self._translate(legacy.item_balances_from_legacy, r) for r in records]
+
+    def list_reservations_by_sources(self, source_ids: Sequence[str]) -> list[Reservation]:
+        if not source_ids:
+            return []
+        records = self._call("ListReservationsBySources", True, SRCIDS={"SRCID": list(source_ids)})
+        return self._reservations(records)
+
+    def list_reservations(self, sku: str, warehouse_id: str | None = None) -> list[Reservation]:
+        records = self._call(
+            "ListReservations", True, ITEMNO=legacy.pad_item_number(sku), WHSE=warehouse_id
+        )
+        return self._reservations(records)
+
+    def reserve(self, request: ReservationRequest) -> Reservation:
+        # Safe to retry: the legacy system deduplicates on REFNO.
+        payload = legacy.reservation_request_to_legacy(request, self._clock)
+        record = self._call("Reserve", True, RSVREQ=payload)
+        return self._translate(legacy.reservation_from_legacy, record, self._clock)
+
+    def release(self, reservation_id: str, reason: ReleaseReason) -> Reservation:
+        # Not retried: a repeat after a lost answer would report "already released".
+        record = self._call(
+            "Release", False, RSVNO=reservation_id, RELRSN=legacy.RELEASE_LETTER[reason]
+        )
+        return self._translate(legacy.reservation_from_legacy, record, self._clock)
+
+    def consume(self, reservation_id: str) -> Reservation:
+        record = self._call("Consume", False, RSVNO=reservation_id, REFNO=f"CNS-{reservation_id}")
+        return self._translate(legacy.reservation_from_legacy, record["RSV"], self._clock)
+
+    def post_transaction(self, transaction: InventoryTransaction) -> InventoryTransaction:
+        # Safe to retry: the legacy system deduplicates on REFNO.
+        payload = legacy.transaction_to_legacy(transaction, self._clock)
+        record = self._call("PostTransaction", True, TRN=payload)
+        return self._translate(legacy.transaction_from_legacy, record, self._clock)
+
+    def _reservations(self, records: Any) -> list[Reservation]:
+        return [
+            self._translate(legacy.reservation_from_legacy, r, self._clock) for r in records or []
+        ]
+
+    def _call(self, operation: str, idempotent: bool, **arguments: Any) -> Any:
+        def once() -> Any:
+            log.debug("inventory %s %s", operation, arguments)
+            try:
+                return serialize_object(self._service[operation](**arguments), dict)
+            except zeep.exceptions.Fault as fault:
+                raise error_for_fault(UPSTREAM, fault) from None
+            except (requests.RequestException, zeep.exceptions.Error) as error:
+                raise error_for_transport(UPSTREAM, error) from None
+
+        return self._retry.call(once, idempotent=idempotent)
+
+    @staticmethod
+    def _translate(translate: Callable[..., T], *arguments: Any) -> T:
+        try:
+            return translate(*arguments)
+        except (legacy.LegacyDataError, KeyError, TypeError) as error:
+            raise UpstreamFault(UPSTREAM, f"unexpected answer: {error}") from None

@@ -1,0 +1,109 @@
+"""Domain and port errors. Each carries the stable code of SPEC §6; HTTP and SOAP map codes."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class GatewayError(Exception):
+    """Root of every error the gateway answers with a code rather than a 500."""
+
+    code: ClassVar[str] = "internal.error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class RequestInvalid(GatewayError):
+    code = "request.invalid"
+    title = "The request is not valid"
+
+    def __init__(self, errors: dict[str, Any], detail: str | None = None) -> None:
+        super().__init__(detail or "One or more fields are invalid", errors=errors)
+        self.errors = errors
+
+
+class Unauthenticated(GatewayError):
+    code = "auth.unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(GatewayError):
+    code = "auth.forbidden"
+    title = "Not allowed"
+
+
+class WorkOrderNotFound(GatewayError):
+    code = "workorder.not_found"
+    title = "Work order not found"
+
+
+class RecipeNotFound(GatewayError):
+    code = "recipe.not_found"
+    title = "Recipe not found"
+
+
+class ItemNotFound(GatewayError):
+    code = "inventory.item.not_found"
+    title = "Item not found"
+
+
+class ItemNotStockTracked(GatewayError):
+    code = "inventory.item.not_stock_tracked"
+    title = "Item is not stock-tracked"
+
+
+class ReservationNotFound(GatewayError):
+    code = "inventory.reservation.not_found"
+    title = "Reservation not found"
+
+
+class InsufficientStock(GatewayError):
+    code = "inventory.reservation.insufficient_stock"
+    title = "Insufficient stock"
+
+
+class ReservationAlreadyReleased(GatewayError):
+    code = "inventory.reservation.already_released"
+    title = "Reservation already released"
+
+
+class ReservationAlreadyClosed(GatewayError):
+    code = "inventory.reservation.already_closed"
+    title = "Reservation already closed"
+
+
+class InvalidQuantity(GatewayError):
+    code = "inventory.reservation.invalid_quantity"
+    title = "Invalid quantity"
+
+
+class InvalidReservationType(GatewayError):
+    code = "inventory.reservation.invalid_type"
+    title = "Invalid reservation type"
+
+
+class UpstreamError(GatewayError):
+    """An upstream system failed; ``upstream`` names which one."""
+
+    def __init__(self, upstream: str, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, upstream=upstream, **extra)
+        self.upstream = upstream
+
+
+class UpstreamFault(UpstreamError):
+    code = "upstream.fault"
+    title = "The upstream system reported an error"
+
+
+class UpstreamUnavailable(UpstreamError):
+    code = "upstream.unavailable"
+    title = "The upstream system is unavailable"
+
+
+class UpstreamTimeout(UpstreamError):
+    code = "upstream.timeout"
+    title = "The upstream system did not answer in time"

@@ -1,0 +1,201 @@
+"""The common reservation model: what both upstream adapters translate into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class ReservationStatus(StrEnum):
+    OPEN = "OPEN"
+    RELEASED = "RELEASED"
+    CLOSED = "CLOSED"
+
+
+class ReservationType(StrEnum):
+    SALES = "SALES"
+    PRODUCTION = "PRODUCTION"
+    TRANSFER = "TRANSFER"
+    SERVICE = "SERVICE"
+
+
+class SourceType(StrEnum):
+    WORK_ORDER = "work_order"
+    SALES_ORDER = "sales_order"
+    TRANSFER = "transfer"
+    APPOINTMENT = "appointment"
+    TRANSACTION = "transaction"
+
+
+class ReleaseReason(StrEnum):
+    RELEASED = "released"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class WorkOrderStatus(StrEnum):
+    PLANNED = "PLANNED"
+    RELEASED = "RELEASED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+@dataclass(frozen=True)
+class Source:
+    type: SourceType
+    id: str
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: str
+    reference: str | None
+    item_sku_id: str
+    warehouse_id: str
+    location: str | None
+    lot: str | None
+    quantity: Decimal
+    uom: str | None
+    type: ReservationType
+    source: Source
+    priority: int
+    status: ReservationStatus
+    owner_id: str
+    created_at: datetime | None
+    created_by: str | None = None
+    expires_at: datetime | None = None
+    release_reason: ReleaseReason | None = None
+    released_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    sku_id: str
+    description: str
+    uom: str
+    stock_tracked: bool
+    allow_negative_stock: bool
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    item_sku_id: str
+    warehouse_id: str
+    on_hand: Decimal
+    reserved: Decimal
+    stock_tracked: bool
+    allow_negative_stock: bool
+    min_stock_level: Decimal
+    reorder_point: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        """Available to promise: what is on hand and not yet reserved."""
+        return self.on_hand - self.reserved
+
+
+@dataclass(frozen=True)
+class ItemBalances:
+    """An item's master data with its stock level in each warehouse."""
+
+    item: Item
+    levels: tuple[StockLevel, ...]
+
+
+@dataclass(frozen=True)
+class Material:
+    item_number: str
+    quantity: Decimal
+    uom: str
+    lot: str | None = None
+    is_rework: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    sequence: int
+    name: str
+    materials: tuple[Material, ...] = ()
+
+
+@dataclass(frozen=True)
+class WorkOrder:
+    id: str
+    status: WorkOrderStatus
+    recipe_name: str
+    batch_quantity: Decimal
+    uom: str
+    planned_start: datetime | None
+    owner_id: str
+    operations: tuple[Operation, ...] = ()
+
+    def item_numbers(self) -> list[str]:
+        """Every distinct item the work order uses, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for operation in self.operations:
+            for material in operation.materials:
+                seen.setdefault(material.item_number)
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class BatchRule:
+    min: Decimal
+    max: Decimal
+    increment: Decimal
+
+
+@dataclass(frozen=True)
+class RecipeOperation:
+    sequence: int
+    name: str
+    allowed_items: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    batch: BatchRule
+    operations: tuple[RecipeOperation, ...] = ()
+    rework_items: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class ReservationRequest:
+    """What a caller asks the inventory system to reserve."""
+
+    reference: str
+    item_sku_id: str
+    warehouse_id: str
+    quantity: Decimal
+    type: ReservationType
+    source: Source
+    owner_id: str
+    priority: int = 50
+    uom: str | None = None
+    location: str | None = None
+    lot: str | None = None
+    expires_at: datetime | None = None
+    created_by: str | None = None
+    override: bool = False
+
+
+@dataclass(frozen=True)
+class InventoryTransaction:
+    """A stock movement posted to the inventory system."""
+
+    reference: str
+    item_sku_id: str
+    warehouse_id: str
+    quantity: Decimal
+    transaction_type: str
+    transaction_date: datetime
+    source: Source
+    location: str | None = None
+    lot: str | None = None
+    previous_on_hand: Decimal | None = None
+    new_on_hand: Decimal | None = None

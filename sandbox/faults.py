@@ -1,0 +1,154 @@
+"""Fault knobs and a call log, shared by the sandbox's upstream services.
+
+Each service owns one ``FaultKnobs`` and one ``CallLog`` and exposes them through the
+admin blueprint at ``/_sandbox``: tests and people turn faults on and off at run time,
+and count the calls a service received.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+
+@dataclass
+class FaultSettings:
+    latency_ms: int = 0
+    """Added to every call before it is handled."""
+    error_rate: float = 0.0
+    """Fraction of calls answered with HTTP 503 before anything is done."""
+    soap_fault: int | None = None
+    """Legacy error number every matching inventory call faults with."""
+    drop_after_commit: int = 0
+    """The next N matching write calls commit, then the connection is dropped unanswered."""
+    operations: list[str] = field(default_factory=list)
+    """Restrict the faults above to these operation names; empty means every operation."""
+    seed: int | None = None
+
+
+class FaultKnobs:
+    """Thread-safe fault settings; ``update`` validates names and types."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._settings = FaultSettings()
+        self._random = random.Random()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return asdict(self._settings)
+
+    def update(self, changes: dict[str, Any]) -> dict[str, Any]:
+        known = {f.name for f in fields(FaultSettings)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+        with self._lock:
+            merged = {**asdict(self._settings), **changes}
+            self._settings = FaultSettings(**merged)
+            if "seed" in changes:
+                self._random.seed(changes["seed"])
+            return asdict(self._settings)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._settings = FaultSettings()
+
+    def _applies(self, operation: str) -> bool:
+        ops = self._settings.operations
+        return not ops or operation in ops
+
+    def delay(self, operation: str) -> None:
+        """Sleep for the configured latency (the sandbox pretends to be slow)."""
+        with self._lock:
+            latency = self._settings.latency_ms if self._applies(operation) else 0
+        if latency:
+            time.sleep(latency / 1000)
+
+    def should_error(self, operation: str) -> bool:
+        with self._lock:
+            rate = self._settings.error_rate if self._applies(operation) else 0.0
+            return rate > 0 and self._random.random() < rate
+
+    def soap_fault_for(self, operation: str) -> int | None:
+        with self._lock:
+            return self._settings.soap_fault if self._applies(operation) else None
+
+    def take_drop_after_commit(self, operation: str) -> bool:
+        """True (and one fewer left) when this write should lose its answer after committing."""
+        with self._lock:
+            if self._settings.drop_after_commit > 0 and self._applies(operation):
+                self._settings.drop_after_commit -= 1
+                return True
+            return False
+
+
+class CallLog:
+    """Counts the calls a service received, per operation."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def record(self, operation: str) -> None:
+        with self._lock:
+            self._counts[operation] += 1
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+DROP_CONNECTION_KEY = "sandbox.drop_connection"
+
+
+def drop_connection(environ: dict[str, Any]) -> None:
+    """Reset the client's connection, so it never sees the answer of what was committed."""
+    sock = environ.get("werkzeug.socket")
+    if sock is None:
+        raise RuntimeError("dropping a connection needs the werkzeug server")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    sock.close()
+
+
+def admin_blueprint(knobs: FaultKnobs, calls: CallLog) -> Blueprint:
+    """``/_sandbox/faults`` (GET, PUT, DELETE) and ``/_sandbox/calls`` (GET, DELETE)."""
+    bp = Blueprint("sandbox_admin", __name__, url_prefix="/_sandbox")
+
+    @bp.get("/faults")
+    def get_faults() -> Any:
+        return jsonify(knobs.snapshot())
+
+    @bp.put("/faults")
+    def put_faults() -> Any:
+        try:
+            return jsonify(knobs.update(request.get_json(force=True) or {}))
+        except (TypeError, ValueError) as exc:
+            return jsonify({"error": str(exc)}), 400
+
+    @bp.delete("/faults")
+    def delete_faults() -> Any:
+        knobs.reset()
+        return jsonify(knobs.snapshot())
+
+    @bp.get("/calls")
+    def get_calls() -> Any:
+        return jsonify(calls.counts())
+
+    @bp.delete("/calls")
+    def delete_calls() -> Any:
+        calls.reset()
+        return "", 204
+
+    return bp

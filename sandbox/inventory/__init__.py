@@ -1,0 +1,1 @@
+"""The sandbox's legacy inventory system: a spyne SOAP service on SQLite."""

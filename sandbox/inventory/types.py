@@ -1,0 +1,127 @@
+"""The legacy inventory contract's types (wsdl/inventory.wsdl is generated from these)."""
+
+from __future__ import annotations
+
+from spyne import ComplexModel, Decimal, Fault, Integer, Unicode
+from spyne.model.complex import Array
+
+NAMESPACE = "urn:legacy-erp:inventory:v1"
+
+Flag = Unicode(max_len=1, pattern="[YN ]?")
+ItemNo = Unicode(max_len=18)
+Stamp = Unicode(max_len=14, pattern="([0-9]{14})?")
+
+
+class ITEM(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("ITEMNO", ItemNo),
+        ("ITEMDSC", Unicode(max_len=40)),
+        ("UOM", Unicode(max_len=3)),
+        ("STKTRK", Flag),
+        ("NEGALW", Flag),
+    ]
+
+
+class WHSBAL(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("WHSE", Unicode(max_len=3)),
+        ("QTYOH", Decimal),
+        ("QTYRSV", Decimal),
+        ("MINSTK", Decimal),
+        ("REORDPT", Decimal),
+    ]
+
+
+class ITEMBAL(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("ITEMNO", ItemNo),
+        ("ITEMDSC", Unicode(max_len=40)),
+        ("UOM", Unicode(max_len=3)),
+        ("STKTRK", Flag),
+        ("NEGALW", Flag),
+        ("BALANCES", Array(WHSBAL)),
+    ]
+
+
+class RSV(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("RSVNO", Unicode(max_len=10)),
+        ("REFNO", Unicode(max_len=40)),
+        ("ITEMNO", ItemNo),
+        ("WHSE", Unicode(max_len=3)),
+        ("LOC", Unicode(max_len=10)),
+        ("LOTNO", Unicode(max_len=20)),
+        ("QTY", Decimal),
+        ("UOM", Unicode(max_len=3)),
+        ("RSVTYP", Unicode(max_len=1)),
+        ("SRCTYP", Unicode(max_len=2)),
+        ("SRCID", Unicode(max_len=20)),
+        ("PRIO", Integer),
+        ("RSVSTS", Unicode(max_len=1)),
+        ("RELRSN", Unicode(max_len=1)),
+        ("OWNER", Unicode(max_len=10)),
+        ("CRTDTM", Stamp),
+        ("CRTUSR", Unicode(max_len=40)),
+        ("EXPDTM", Stamp),
+        ("RELDTM", Stamp),
+        ("CLSDTM", Stamp),
+    ]
+
+
+class RSVREQ(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("REFNO", Unicode(max_len=40, min_occurs=1)),
+        ("ITEMNO", ItemNo),
+        ("WHSE", Unicode(max_len=3)),
+        ("LOC", Unicode(max_len=10)),
+        ("LOTNO", Unicode(max_len=20)),
+        ("QTY", Decimal),
+        ("UOM", Unicode(max_len=3)),
+        ("RSVTYP", Unicode(max_len=1)),
+        ("SRCTYP", Unicode(max_len=2)),
+        ("SRCID", Unicode(max_len=20)),
+        ("PRIO", Integer),
+        ("OWNER", Unicode(max_len=10)),
+        ("EXPDTM", Stamp),
+        ("CRTUSR", Unicode(max_len=40)),
+        ("OVRIDE", Flag),
+    ]
+
+
+class TRN(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("TRNNO", Unicode(max_len=10)),
+        ("REFNO", Unicode(max_len=40)),
+        ("ITEMNO", ItemNo),
+        ("WHSE", Unicode(max_len=3)),
+        ("LOC", Unicode(max_len=10)),
+        ("LOTNO", Unicode(max_len=20)),
+        ("QTY", Decimal),
+        ("TRNTYP", Unicode(max_len=3)),
+        ("TRNDTM", Stamp),
+        ("SRCTYP", Unicode(max_len=2)),
+        ("SRCID", Unicode(max_len=20)),
+        ("QTYPRV", Decimal),
+        ("QTYNEW", Decimal),
+    ]
+
+
+class CNSRES(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [("RSV", RSV), ("TRN", TRN)]
+
+
+class LEGACYFAULT(Fault):
+    """Every fault carries ``detail/LEGACYERR/ERRNO`` and ``ERRMSG``."""
+
+    __namespace__ = NAMESPACE
+
+
+ITEMNOLIST = Array(Unicode, member_name="ITEMNO").customize(type_name="ITEMNOLIST")
+SRCIDLIST = Array(Unicode, member_name="SRCID").customize(type_name="SRCIDLIST")
