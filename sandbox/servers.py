@@ -32,7 +32,7 @@ class BackgroundServer:
             request_handler=_QuietHandler,
             ssl_context=ssl_context,
         )
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
         scheme = "https" if ssl_context else "http"
         self.host = host
         self.port = self._server.server_port

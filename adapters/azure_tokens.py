@@ -1,0 +1,195 @@
+"""Azure AD client-credentials tokens through MSAL: cached, single-flight, retried."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import msal
+import requests
+from msal.exceptions import MsalServiceError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from gateway.domain.errors import UpstreamFault, UpstreamTimeout, UpstreamUnavailable
+
+log = logging.getLogger(__name__)
+
+UPSTREAM = "identity"
+TimeoutSpec = float | tuple[float, float]
+
+
+@dataclass(frozen=True)
+class TokenRetry:
+    """How often and how patiently a failed identity-provider call is tried again."""
+
+    attempts: int = 3
+    initial_wait: float = 0.2
+    max_wait: float = 2.0
+
+
+class AzureTokenProvider:
+    """The TokenProvider port over one Azure AD app registration (client credentials)."""
+
+    def __init__(
+        self,
+        authority: str,
+        client_id: str,
+        client_credential: str | dict[str, Any],
+        http_session: requests.Session,
+        token_cache: msal.SerializableTokenCache | None = None,
+        timeout: TimeoutSpec = (3.05, 10.0),
+        retry: TokenRetry | None = None,
+    ) -> None:
+        self._authority = authority
+        self._client_id = client_id
+        self._credential = client_credential
+        self._http = RetryingHttpClient(http_session, timeout, retry or TokenRetry())
+        self._token_cache = token_cache or msal.SerializableTokenCache()
+        # MSAL's throttling memory; kept here so a rebuilt app (new credential) inherits it.
+        self._http_cache: dict[str, Any] = {}
+        self._app: msal.ConfidentialClientApplication | None = None
+        self._app_lock = threading.Lock()
+        self._scope_locks: dict[str, threading.Lock] = {}
+        self._scope_locks_guard = threading.Lock()
+
+    @property
+    def token_cache(self) -> msal.SerializableTokenCache:
+        """The MSAL cache, shared by every app this provider builds."""
+        return self._token_cache
+
+    def token_for(self, scope: str) -> str:
+        """A valid access token for ``scope``; one request to the IdP however many callers wait."""
+        # MSAL checks its cache but does not coalesce concurrent misses; the lock does.
+        with self._lock_for(scope):
+            result = self._acquire(scope)
+        return _access_token(result, scope)
+
+    def _lock_for(self, scope: str) -> threading.Lock:
+        with self._scope_locks_guard:
+            return self._scope_locks.setdefault(scope, threading.Lock())
+
+    def _acquire(self, scope: str) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = self._application().acquire_token_for_client(scopes=[scope])
+        except requests.Timeout as exc:
+            raise UpstreamTimeout(UPSTREAM, "the identity provider did not answer in time") from exc
+        except requests.RequestException as exc:
+            raise UpstreamUnavailable(UPSTREAM, "the identity provider is unreachable") from exc
+        except MsalServiceError as exc:
+            # MSAL raises this for 5xx answers, including ones it is still throttling.
+            raise UpstreamUnavailable(UPSTREAM, "the identity provider failed") from exc
+        except ValueError as exc:
+            raise UpstreamFault(UPSTREAM, "the identity provider answered nonsense") from exc
+        return result
+
+    def _application(self) -> msal.ConfidentialClientApplication:
+        # Building the app costs a discovery round trip: do it once, and not under load.
+        with self._app_lock:
+            if self._app is None:
+                self._app = self._build_app(self._client_id, self._credential)
+            return self._app
+
+    def _build_app(
+        self, client_id: str, credential: str | dict[str, Any]
+    ) -> msal.ConfidentialClientApplication:
+        return msal.ConfidentialClientApplication(
+            client_id,
+            client_credential=credential,
+            authority=self._authority,
+            instance_discovery=False,
+            http_client=self._http,
+            token_cache=self._token_cache,
+            http_cache=self._http_cache,
+        )
+
+
+def _access_token(result: dict[str, Any], scope: str) -> str:
+    token = result.get("access_token")
+    if isinstance(token, str) and token:
+        return token
+    error = str(result.get("error") or "unknown_error")
+    codes = [c for c in result.get("error_codes") or [] if isinstance(c, int)]
+    # The description is Azure's prose; only the code, AADSTS numbers and correlation id
+    # leave here, so nothing the request carried can leak into logs or problem details.
+    log.warning(
+        "token request for %s rejected: %s %s correlation_id=%s",
+        scope,
+        error,
+        codes,
+        result.get("correlation_id"),
+    )
+    aadsts = f" (AADSTS{codes[0]})" if codes else ""
+    raise UpstreamFault(
+        UPSTREAM, f"the identity provider refused the token request: {error}{aadsts}", error=error
+    )
+
+
+class RetryingHttpClient:
+    """The http client MSAL is given: timeouts always set, transient failures retried.
+
+    MSAL neither retries nor sets timeouts on a client it is handed, and it throttles
+    5xx answers it sees, so retrying must happen below it, where the answer is first seen.
+    """
+
+    def __init__(self, session: requests.Session, timeout: TimeoutSpec, retry: TokenRetry) -> None:
+        self._session = session
+        self._timeout = timeout
+        self._retry = retry
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        """GET with the default timeout and retries."""
+        return self._send("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        """POST with the default timeout and retries (a token request is safe to repeat)."""
+        return self._send("POST", url, **kwargs)
+
+    def close(self) -> None:
+        """Nothing to do: the session belongs to whoever passed it in."""
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self._timeout)
+        retrying = Retrying(
+            stop=stop_after_attempt(self._retry.attempts),
+            wait=wait_random_exponential(
+                multiplier=self._retry.initial_wait, max=self._retry.max_wait
+            ),
+            retry=retry_if_exception_type(requests.ConnectionError)
+            | retry_if_result(_is_transient),
+            before_sleep=_log_retry,
+            retry_error_callback=_last_outcome,
+            reraise=True,
+        )
+        response: requests.Response = retrying(self._session.request, method, url, **kwargs)
+        return response
+
+
+def _is_transient(response: requests.Response) -> bool:
+    return response.status_code >= 500
+
+
+def _last_outcome(state: RetryCallState) -> Any:
+    # Out of attempts: hand MSAL the last answer (or raise the last error) as it was.
+    assert state.outcome is not None
+    return state.outcome.result()
+
+
+def _log_retry(state: RetryCallState) -> None:
+    outcome = state.outcome
+    if outcome is None:
+        return
+    failure = outcome.exception()
+    what = type(failure).__name__ if failure else f"HTTP {outcome.result().status_code}"
+    method, url = state.args[0], state.args[1]
+    log.warning(
+        "identity provider %s %s failed (%s); attempt %d", method, url, what, state.attempt_number
+    )

@@ -1,0 +1,32 @@
+"""Liveness and readiness for orchestrators and load balancers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from gateway.api.context import adapters
+from gateway.domain.errors import GatewayError
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    """The process answers."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> Any:
+    """Both upstreams and the token endpoint answer; 503 names what does not."""
+    checks: dict[str, str] = {}
+    for name, probe in adapters().probes.items():
+        try:
+            probe()
+            checks[name] = "ok"
+        except GatewayError as error:
+            checks[name] = error.code
+    ready = all(state == "ok" for state in checks.values())
+    return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503

@@ -1,0 +1,26 @@
+"""REST: inventory (SPEC 5.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from gateway.api.auth import authenticate, requires_any_role
+from gateway.api.context import adapters
+from gateway.api.schemas import StockLevelSchema, StockQuery
+from gateway.auth.roles import MANAGER, OWNER, STAFF
+from gateway.services.inventory import get_stock_level
+
+blp = Blueprint("inventory", __name__, url_prefix="/api/inventory", description="Inventory")
+blp.before_request(authenticate)
+
+
+@blp.get("/items/<sku>/stock")
+@blp.arguments(StockQuery, location="query", as_kwargs=True)
+@blp.response(200, StockLevelSchema)
+@blp.alt_response(404, description="Unknown item (inventory.item.not_found)")
+@requires_any_role(STAFF, MANAGER, OWNER)
+def stock_level(sku: str, warehouse_id: str) -> Any:
+    """The item's stock level in one warehouse; ``available`` is the ATP figure."""
+    return get_stock_level(sku, warehouse_id, adapters().inventory)

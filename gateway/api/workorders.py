@@ -1,0 +1,34 @@
+"""REST: work orders (SPEC 5.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from gateway.api.auth import authenticate, current_principal, requires_any_role
+from gateway.api.context import adapters
+from gateway.api.schemas import WorkOrderReservationsQuery, WorkOrderReservationsSchema
+from gateway.auth.roles import MANAGER, OWNER, STAFF
+from gateway.services.workorders import ReservationFilter, get_work_order_reservations
+
+blp = Blueprint("work-orders", __name__, url_prefix="/api/work-orders", description="Work orders")
+blp.before_request(authenticate)
+
+
+@blp.get("/<work_order_id>/reservations")
+@blp.arguments(WorkOrderReservationsQuery, location="query", as_kwargs=True)
+@blp.response(200, WorkOrderReservationsSchema)
+@blp.alt_response(401, description="Missing or invalid token (auth.unauthenticated)")
+@blp.alt_response(404, description="Unknown work order (workorder.not_found)")
+@requires_any_role(STAFF, MANAGER, OWNER)
+def work_order_reservations(work_order_id: str, **filters: Any) -> Any:
+    """The work order's materials, each with its reservations (location, lot, quantity)."""
+    wired = adapters()
+    return get_work_order_reservations(
+        work_order_id,
+        wired.work_orders,
+        wired.inventory,
+        keep=ReservationFilter(**filters),
+        can_see_owner=current_principal().can_see_owner,
+    )

@@ -1,0 +1,61 @@
+"""create_app: settings, error handling, the REST API, OpenAPI and docs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+from flask_swagger_ui import get_swaggerui_blueprint
+
+from gateway.api import health, inventory, workorders
+from gateway.api.json import DecimalJSONProvider
+from gateway.api.problems import register_problem_handlers
+from gateway.config import load_settings
+from gateway.wiring import Adapters, build_adapters
+
+API_DOC_SETTINGS = {
+    "API_TITLE": "Reservation gateway",
+    "API_VERSION": "1.0",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        },
+        "security": [{"bearerAuth": []}],
+    },
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | None = None) -> Flask:
+    """The gateway. ``adapters`` replaces the real upstream adapters (unit tests only)."""
+    app = Flask("gateway")
+    app.json = DecimalJSONProvider(app)
+    app.config.update(API_DOC_SETTINGS)
+    load_settings(app, config)
+    app.before_request(_take_correlation_id)
+    app.after_request(_return_correlation_id)
+    app.extensions["gateway.adapters"] = adapters or build_adapters(app.config)
+    api = Api(app)
+    api.register_blueprint(workorders.blp)
+    api.register_blueprint(inventory.blp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"), url_prefix="/docs")
+    register_problem_handlers(app)  # after Api(), which installs handlers of its own
+    return app
+
+
+def _take_correlation_id() -> None:
+    given = request.headers.get("X-Request-ID", "")
+    g.correlation_id = given if 0 < len(given) <= 128 and given.isprintable() else str(uuid.uuid4())
+
+
+def _return_correlation_id(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("correlation_id", "")
+    return response

@@ -1,0 +1,61 @@
+"""Settings: defaults here, then a TOML file in config/, then GATEWAY_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DEFAULTS: dict[str, Any] = {
+    "PLANT_TIMEZONE": "Europe/Berlin",
+    # Upstream: the legacy inventory system (SOAP).
+    "INVENTORY_URL": "http://127.0.0.1:8001/soap/inventory",
+    "INVENTORY_WSDL": str(ROOT / "wsdl" / "inventory.wsdl"),
+    "INVENTORY_SCOPE": "api://sandbox-inventory/.default",
+    # Upstream: the work-order operations service (REST).
+    "WORKORDERS_URL": "http://127.0.0.1:8002",
+    "WORKORDERS_SCOPE": "api://sandbox-workorders/.default",
+    # Outbound identity: Azure AD client credentials (MSAL).
+    "AZURE_AUTHORITY": "https://127.0.0.1:8003/sandbox-tenant",
+    "AZURE_CLIENT_ID": "reservation-gateway",
+    "AZURE_CLIENT_SECRET": None,
+    "AZURE_CA_BUNDLE": None,
+    # Inbound tokens (SPEC §7).
+    "AUTH_ISSUER": "https://127.0.0.1:8003/sandbox-tenant/v2.0",
+    "AUTH_AUDIENCE": "api://reservation-gateway",
+    "AUTH_JWKS_URL": None,
+    "AUTH_CA_BUNDLE": None,
+    "AUTH_OWNER_CLAIM": "owners",
+    "AUTH_LEEWAY_SECONDS": 30,
+    # Every outbound call has both timeouts; retries only where safe.
+    "UPSTREAM_CONNECT_TIMEOUT": 3.05,
+    "UPSTREAM_READ_TIMEOUT": 10.0,
+    "UPSTREAM_RETRY_ATTEMPTS": 3,
+    "UPSTREAM_RETRY_MAX_WAIT": 2.0,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+}
+
+SECRET_SETTINGS = frozenset({"AZURE_CLIENT_SECRET"})
+
+
+def load_settings(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    """Defaults, then ``GATEWAY_CONFIG_FILE`` (or config/gateway.toml), env, then ``overrides``."""
+    app.config.update(DEFAULTS)
+    config_file = Path(os.environ.get("GATEWAY_CONFIG_FILE", ROOT / "config" / "gateway.toml"))
+    if config_file.is_file():
+        with config_file.open("rb") as handle:
+            app.config.update({k.upper(): v for k, v in tomllib.load(handle).items()})
+    app.config.from_prefixed_env("GATEWAY")
+    if overrides:
+        app.config.update(overrides)
+
+
+def public_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings safe to show: secrets masked."""
+    return {k: ("***" if k in SECRET_SETTINGS and v else v) for k, v in settings.items()}

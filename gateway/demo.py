@@ -1,0 +1,112 @@
+"""``gateway demo``: the sandbox ERP (a subprocess) and the gateway, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from adapters.http_session import make_session
+
+GATEWAY_CLIENT_ID = "reservation-gateway"
+DEMO_ROLES = ("Reservations.Staff", "Reservations.Manager")
+DEMO_OWNERS = ("PLANT-A",)
+
+
+@contextmanager
+def running_sandbox(var_dir: Path, fixtures: Path | None, secret: str) -> Iterator[dict[str, Any]]:
+    """Start ``python -m sandbox serve`` and yield its description once it is ready."""
+    command = [sys.executable, "-m", "sandbox", "serve", "--state-dir", str(var_dir / "sandbox")]
+    if fixtures:
+        command += ["--fixtures", str(fixtures)]
+    env = {**os.environ, "SANDBOX_CLIENTS": json.dumps({GATEWAY_CLIENT_ID: [secret]})}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, text=True)  # noqa: S603
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # the sandbox prints one line when it is ready
+        if not line:
+            raise RuntimeError(f"the sandbox did not start (exit code {process.wait()})")
+        yield json.loads(line)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def gateway_settings(sandbox: dict[str, Any], secret: str) -> dict[str, Any]:
+    """Gateway settings that point at a running sandbox."""
+    return {
+        "INVENTORY_URL": sandbox["inventoryUrl"],
+        "INVENTORY_SCOPE": sandbox["inventoryScope"],
+        "WORKORDERS_URL": sandbox["workOrdersUrl"],
+        "WORKORDERS_SCOPE": sandbox["workOrdersScope"],
+        "AZURE_AUTHORITY": sandbox["authority"],
+        "AZURE_CLIENT_ID": GATEWAY_CLIENT_ID,
+        "AZURE_CLIENT_SECRET": secret,
+        "AZURE_CA_BUNDLE": sandbox["caBundle"],
+        "AUTH_ISSUER": sandbox["issuer"],
+        "AUTH_AUDIENCE": sandbox["gatewayAudience"],
+        "AUTH_JWKS_URL": sandbox["jwksUri"],
+        "AUTH_CA_BUNDLE": sandbox["caBundle"],
+        "PLANT_TIMEZONE": sandbox["plantTimezone"],
+    }
+
+
+def new_client_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def mint_token(stack: dict[str, Any], roles: list[str], owners: list[str], subject: str) -> str:
+    """A token for the gateway's audience from the sandbox identity provider."""
+    sandbox = stack["sandbox"]
+    session = make_session(sandbox["caBundle"])
+    response = session.post(
+        sandbox["identityAdminUrl"] + "/tokens",
+        json={
+            "audience": sandbox["gatewayAudience"],
+            "roles": roles,
+            "owners": owners,
+            "subject": subject,
+        },
+        timeout=(3.05, 10),
+    )
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+def write_stack(path: Path, gateway_url: str, sandbox: dict[str, Any]) -> dict[str, Any]:
+    """Record where everything listens (no secrets) for ``gateway token`` and for people."""
+    stack = {
+        "gateway": gateway_url,
+        "openapi": gateway_url + "/openapi.json",
+        "docs": gateway_url + "/docs/",
+        "sandbox": sandbox,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stack, indent=2) + "\n")
+    return stack
+
+
+def read_stack(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: start the stack with `make run` first")
+    stack: dict[str, Any] = json.loads(path.read_text())
+    return stack
+
+
+def wait_until_ready(url: str, session: requests.Session | None = None) -> dict[str, Any]:
+    """One readiness check of the gateway (after start), for the banner."""
+    answer = (session or requests.Session()).get(url + "/readyz", timeout=(3.05, 30))
+    body: dict[str, Any] = answer.json()
+    return body

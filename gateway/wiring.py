@@ -1,0 +1,114 @@
+"""Builds the concrete adapters from settings: the one place that picks implementations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from adapters.azure_tokens import AzureTokenProvider
+from adapters.http_session import make_session
+from adapters.inventory_soap import InventorySoapClient
+from adapters.legacy_inventory import PlantClock
+from adapters.resilience import RetryPolicy
+from adapters.workorders_rest import WorkOrderRestClient
+from gateway.auth.principal import Principal
+from gateway.auth.validator import JwksCache, TokenValidator
+from gateway.domain.errors import ItemNotFound, RecipeNotFound
+from gateway.services.ports import InventoryPort, TokenProvider, WorkOrderPort
+
+
+class InboundTokenValidator(Protocol):
+    def validate(self, token: str) -> Principal:
+        """The caller behind a bearer token; Unauthenticated if it is not good."""
+        ...
+
+
+@dataclass
+class Adapters:
+    inventory: InventoryPort
+    work_orders: WorkOrderPort
+    token_validator: InboundTokenValidator
+    probes: dict[str, Callable[[], None]] = field(default_factory=dict)
+
+
+def build_adapters(settings: Mapping[str, Any]) -> Adapters:
+    """Real adapters for the configured upstreams and identity provider."""
+    retry = RetryPolicy(
+        attempts=int(settings["UPSTREAM_RETRY_ATTEMPTS"]),
+        max_wait=float(settings["UPSTREAM_RETRY_MAX_WAIT"]),
+    )
+    timeouts = {
+        "connect_timeout": float(settings["UPSTREAM_CONNECT_TIMEOUT"]),
+        "read_timeout": float(settings["UPSTREAM_READ_TIMEOUT"]),
+    }
+    tokens = AzureTokenProvider(
+        authority=settings["AZURE_AUTHORITY"],
+        client_id=settings["AZURE_CLIENT_ID"],
+        client_credential=settings["AZURE_CLIENT_SECRET"],
+        http_session=make_session(settings["AZURE_CA_BUNDLE"]),
+    )
+    inventory = InventorySoapClient(
+        endpoint=settings["INVENTORY_URL"],
+        wsdl=settings["INVENTORY_WSDL"],
+        session=make_session(),
+        token_provider=tokens,
+        scope=settings["INVENTORY_SCOPE"],
+        clock=PlantClock(settings["PLANT_TIMEZONE"]),
+        retry=retry,
+        **timeouts,
+    )
+    work_orders = WorkOrderRestClient(
+        base_url=settings["WORKORDERS_URL"],
+        session=make_session(),
+        token_provider=tokens,
+        scope=settings["WORKORDERS_SCOPE"],
+        retry=lambda call: retry.call(call, idempotent=True),
+        **timeouts,
+    )
+    return Adapters(
+        inventory=inventory,
+        work_orders=work_orders,
+        token_validator=_token_validator(settings),
+        probes=_probes(settings, tokens, inventory, work_orders),
+    )
+
+
+def _token_validator(settings: Mapping[str, Any]) -> TokenValidator:
+    issuer = settings["AUTH_ISSUER"]
+    jwks_url = settings["AUTH_JWKS_URL"] or f"{issuer.removesuffix('/v2.0')}/discovery/v2.0/keys"
+    jwks = JwksCache(jwks_url, session=make_session(settings["AUTH_CA_BUNDLE"]))
+    return TokenValidator(
+        issuer=issuer,
+        audience=settings["AUTH_AUDIENCE"],
+        jwks=jwks,
+        owner_claim=settings["AUTH_OWNER_CLAIM"],
+        leeway=int(settings["AUTH_LEEWAY_SECONDS"]),
+    )
+
+
+def _probes(
+    settings: Mapping[str, Any],
+    tokens: TokenProvider,
+    inventory: InventoryPort,
+    work_orders: WorkOrderPort,
+) -> dict[str, Callable[[], None]]:
+    """Cheap calls that prove each dependency answers and accepts our token."""
+
+    def token_endpoint() -> None:
+        tokens.token_for(settings["INVENTORY_SCOPE"])
+
+    def inventory_probe() -> None:
+        with suppress(ItemNotFound):  # a "not found" answer is a healthy answer
+            inventory.get_item("READINESS-PROBE")
+
+    def work_orders_probe() -> None:
+        with suppress(RecipeNotFound):
+            work_orders.get_recipe("READINESS-PROBE")
+
+    return {
+        "tokenEndpoint": token_endpoint,
+        "inventory": inventory_probe,
+        "workOrders": work_orders_probe,
+    }

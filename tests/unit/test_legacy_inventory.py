@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from adapters import legacy_inventory as legacy
+from gateway.domain.model import (
+    ReleaseReason,
+    ReservationRequest,
+    ReservationStatus,
+    ReservationType,
+    Source,
+    SourceType,
+)
+
+BERLIN = legacy.PlantClock("Europe/Berlin")
+
+
+def legacy_reservation(**overrides: object) -> dict[str, object]:
+    record: dict[str, object] = {
+        "RSVNO": "100234",
+        "REFNO": "GW-abc",
+        "ITEMNO": "RM-1001           ",
+        "WHSE": "W01",
+        "LOC": "A-01-01   ",
+        "LOTNO": "  ",
+        "QTY": Decimal("12.500"),
+        "UOM": "KG",
+        "RSVTYP": "P",
+        "SRCTYP": "WO",
+        "SRCID": "WO-1001",
+        "PRIO": 70,
+        "RSVSTS": "O",
+        "RELRSN": "",
+        "OWNER": "PLANT-A",
+        "CRTDTM": "20260115103000",
+        "CRTUSR": "mes-line-1",
+        "EXPDTM": "",
+        "RELDTM": None,
+        "CLSDTM": "",
+    }
+    record.update(overrides)
+    return record
+
+
+def test_winter_stamp_is_one_hour_ahead_of_utc() -> None:
+    assert BERLIN.to_utc("20260115103000") == datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+
+
+def test_summer_stamp_is_two_hours_ahead_of_utc() -> None:
+    assert BERLIN.to_utc("20260715103000") == datetime(2026, 7, 15, 8, 30, tzinfo=UTC)
+
+
+def test_stamp_in_the_spring_gap_uses_the_offset_before_the_jump() -> None:
+    naive = datetime(2026, 3, 29, 2, 30)
+    assert BERLIN.is_gap(naive)
+    assert BERLIN.to_utc("20260329023000") == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+
+def test_stamp_in_the_autumn_overlap_is_the_first_occurrence() -> None:
+    naive = datetime(2026, 10, 25, 2, 30)
+    assert BERLIN.is_ambiguous(naive)
+    assert BERLIN.to_utc("20261025023000") == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
+def test_stamps_either_side_of_the_overlap_are_unambiguous() -> None:
+    assert not BERLIN.is_ambiguous(datetime(2026, 10, 25, 1, 59, 59))
+    assert BERLIN.to_utc("20261025015959") == datetime(2026, 10, 24, 23, 59, 59, tzinfo=UTC)
+    assert BERLIN.to_utc("20261025030000") == datetime(2026, 10, 25, 2, 0, tzinfo=UTC)
+
+
+def test_both_utc_instants_of_the_overlap_render_as_the_same_wall_clock() -> None:
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    second = first + timedelta(hours=1)
+    assert BERLIN.to_legacy(first) == BERLIN.to_legacy(second) == "20261025023000"
+
+
+def test_to_legacy_converts_any_offset_to_plant_time() -> None:
+    new_york_morning = datetime(2026, 6, 1, 4, 0, tzinfo=timezone(timedelta(hours=-4)))
+    assert BERLIN.to_legacy(new_york_morning) == "20260601100000"
+
+
+def test_to_legacy_refuses_a_naive_datetime() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        BERLIN.to_legacy(datetime(2026, 6, 1, 10, 0))
+
+
+@pytest.mark.parametrize("blank", [None, "", "              "])
+def test_blank_stamp_means_no_time(blank: str | None) -> None:
+    assert BERLIN.to_utc(blank) is None
+    assert BERLIN.to_legacy(None) == ""
+
+
+@pytest.mark.parametrize("bad", ["2026-01-15", "20261345103000", "2026011510300X"])
+def test_malformed_stamp_is_a_legacy_data_error(bad: str) -> None:
+    with pytest.raises(legacy.LegacyDataError, match="malformed"):
+        BERLIN.to_utc(bad)
+
+
+def test_reservation_is_trimmed_decoded_and_blank_fields_become_none() -> None:
+    reservation = legacy.reservation_from_legacy(legacy_reservation(), BERLIN)
+    assert reservation.item_sku_id == "RM-1001"
+    assert reservation.location == "A-01-01"
+    assert reservation.lot is None
+    assert reservation.quantity == Decimal("12.500")
+    assert str(reservation.quantity) == "12.500"
+    assert reservation.type is ReservationType.PRODUCTION
+    assert reservation.status is ReservationStatus.OPEN
+    assert reservation.source == Source(SourceType.WORK_ORDER, "WO-1001")
+    assert reservation.created_at == datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+    assert reservation.expires_at is None
+    assert reservation.release_reason is None
+
+
+@pytest.mark.parametrize(
+    ("letter", "reason"),
+    [("R", ReleaseReason.RELEASED), ("E", ReleaseReason.EXPIRED), ("C", ReleaseReason.CANCELLED)],
+)
+def test_release_reason_letters(letter: str, reason: ReleaseReason) -> None:
+    record = legacy_reservation(RSVSTS="R", RELRSN=letter, RELDTM="20260116080000")
+    reservation = legacy.reservation_from_legacy(record, BERLIN)
+    assert reservation.status is ReservationStatus.RELEASED
+    assert reservation.release_reason is reason
+    assert reservation.released_at == datetime(2026, 1, 16, 7, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("field", ["RSVTYP", "RSVSTS", "SRCTYP"])
+def test_unknown_code_letter_is_a_legacy_data_error(field: str) -> None:
+    with pytest.raises(legacy.LegacyDataError, match=field):
+        legacy.reservation_from_legacy(legacy_reservation(**{field: "Z"}), BERLIN)
+
+
+def test_quantity_sent_as_float_is_refused_rather_than_rounded() -> None:
+    with pytest.raises(legacy.LegacyDataError, match="QTY"):
+        legacy.reservation_from_legacy(legacy_reservation(QTY=0.1), BERLIN)
+
+
+def test_quantity_sent_as_text_keeps_every_digit() -> None:
+    reservation = legacy.reservation_from_legacy(legacy_reservation(QTY=" 0.1000 "), BERLIN)
+    assert reservation.quantity == Decimal("0.1000")
+
+
+def test_request_is_padded_lettered_and_stamped_in_plant_time() -> None:
+    request = ReservationRequest(
+        reference="GW-1",
+        item_sku_id="RM-1001",
+        warehouse_id="W01",
+        quantity=Decimal("3.250"),
+        type=ReservationType.SALES,
+        source=Source(SourceType.SALES_ORDER, "SO-7"),
+        owner_id="PLANT-A",
+        expires_at=datetime(2026, 7, 1, 22, 0, tzinfo=UTC),
+        override=True,
+    )
+    payload = legacy.reservation_request_to_legacy(request, BERLIN)
+    assert payload["ITEMNO"] == "RM-1001" + " " * 11
+    assert len(payload["ITEMNO"]) == 18
+    assert payload["RSVTYP"] == "S"
+    assert payload["SRCTYP"] == "SO"
+    assert payload["EXPDTM"] == "20260702000000"
+    assert payload["OVRIDE"] == "Y"
+    assert payload["LOC"] == ""
+    assert payload["QTY"] == Decimal("3.250")
+
+
+def test_item_number_longer_than_the_legacy_field_is_refused() -> None:
+    with pytest.raises(ValueError, match="18"):
+        legacy.pad_item_number("X" * 19)
+
+
+def test_item_balances_carry_description_flags_and_exact_levels() -> None:
+    record = {
+        "ITEMNO": "RW-9001           ",
+        "ITEMDSC": "Rework dough",
+        "UOM": "KG",
+        "STKTRK": "Y",
+        "NEGALW": "N",
+        "BALANCES": {
+            "WHSBAL": [
+                {
+                    "WHSE": "W01",
+                    "QTYOH": Decimal("10.5"),
+                    "QTYRSV": Decimal("4.25"),
+                    "MINSTK": Decimal("1"),
+                    "REORDPT": Decimal("6"),
+                }
+            ]
+        },
+    }
+    balances = legacy.item_balances_from_legacy(record)
+    assert balances.item.sku_id == "RW-9001"
+    assert balances.item.description == "Rework dough"
+    assert balances.item.stock_tracked and not balances.item.allow_negative_stock
+    (level,) = balances.levels
+    assert level.available == Decimal("6.25")
+    assert level.reorder_point == Decimal("6")
+
+
+def test_item_without_balances_has_no_levels() -> None:
+    record = {"ITEMNO": "SV-1", "ITEMDSC": "Cleaning", "UOM": "EA", "STKTRK": "N", "NEGALW": ""}
+    balances = legacy.item_balances_from_legacy({**record, "BALANCES": None})
+    assert balances.levels == ()
+    assert not balances.item.stock_tracked
