@@ -53,8 +53,8 @@ def error_for_fault(upstream: str, fault: zeep.exceptions.Fault) -> GatewayError
 def error_for_transport(upstream: str, error: Exception) -> GatewayError:
     if isinstance(error, requests.Timeout):
         return UpstreamTimeout(upstream)
-    if isinstance(error, requests.ConnectionError):
-        return UpstreamUnavailable(upstream, "connection failed")
+    if isinstance(error, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return UpstreamUnavailable(upstream, "connection failed or broke mid-answer")
     if isinstance(error, zeep.exceptions.TransportError):
         if error.status_code >= 500:
             return UpstreamUnavailable(upstream, f"HTTP {error.status_code}")

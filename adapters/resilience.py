@@ -30,7 +30,7 @@ class RetryPolicy:
             return operation()
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait),
+            wait=wait_exponential_jitter(multiplier=self.initial_wait, max=self.max_wait),
             retry=retry_if_exception_type(TRANSIENT),
             reraise=True,
         )

@@ -14,6 +14,7 @@ from lxml import etree
 
 CLIENTS_ENV = "SANDBOX_CLIENTS"
 WSDL_PLACEHOLDER_ADDRESS = "http://localhost:8001/soap/inventory"
+SOAP_OVER_HTTP = "http://schemas.xmlsoap.org/soap/http"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +39,7 @@ def inventory_wsdl(address: str = WSDL_PLACEHOLDER_ADDRESS) -> str:
     from sandbox.inventory.service import create_inventory_application
 
     application = create_inventory_application(None, None, None)  # type: ignore[arg-type]
+    application.transport = SOAP_OVER_HTTP  # what spyne's WSGI server would declare
     wsdl = Wsdl11(application.interface)
     wsdl.build_interface_document(address)
     tree = etree.fromstring(wsdl.get_interface_document())

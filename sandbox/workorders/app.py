@@ -7,9 +7,7 @@ connection dropped after the commit). Quantities travel as exact JSON numbers.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import socket
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -93,10 +91,6 @@ class _Gate:
         if not self._knobs.take_drop_after_commit(operation):
             return
         drop_connection(request.environ)
-        # socket.close() leaves the fd open while werkzeug's file objects refer to it;
-        # shutting it down makes sure the client never reads the committed answer.
-        with contextlib.suppress(OSError):
-            request.environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
 
 
 def create_workorders_app(
@@ -211,7 +205,9 @@ def _quantity(value: Any, name: str, positive: bool) -> Decimal:
         quantity = Decimal(value)
     except ArithmeticError as exc:
         raise BadInput(f"{name} must be a number") from exc
-    if not quantity.is_finite() or quantity < 0 or (positive and quantity == 0):
+    if not quantity.is_finite():
+        raise BadInput(f"{name} must be a finite number")
+    if quantity < 0 or (positive and quantity == 0):
         raise BadInput(f"{name} must be {'positive' if positive else 'zero or more'}")
     return quantity
 

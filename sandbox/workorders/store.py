@@ -58,9 +58,11 @@ class WorkOrderStore:
         finally:
             conn.close()
 
-    def seed(self, fixtures: dict[str, Any]) -> None:
-        """Replace every table's content with the fixtures' recipes and work orders."""
+    def seed(self, fixtures: dict[str, Any], replace: bool = False) -> None:
+        """Load the fixtures' recipes and work orders once; ``replace`` discards what is there."""
         with self._transaction(write=True) as conn:
+            if not replace and conn.execute("SELECT 1 FROM recipes LIMIT 1").fetchone():
+                return
             for table in TABLES:
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
             for recipe in fixtures["recipes"]:

@@ -1,0 +1,89 @@
+"""Fixtures shared by integration and e2e tests: a real sandbox ERP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+GATEWAY_CLIENT = "reservation-gateway"
+
+
+@pytest.fixture(scope="session")
+def client_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory, client_secret: str) -> Iterator[Any]:
+    """Identity provider, inventory SOAP and work-order REST on ephemeral ports."""
+    from sandbox.launcher import start_sandbox
+
+    running = start_sandbox(
+        tmp_path_factory.mktemp("sandbox"), clients={GATEWAY_CLIENT: [client_secret]}
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def faults(sandbox: Any) -> Iterator[Any]:
+    """The sandbox; every fault knob is switched off again after the test."""
+    yield sandbox
+    sandbox.inventory.knobs.reset()
+    sandbox.workorders.knobs.reset()
+    sandbox.idp.provider.faults.reset()
+
+
+@pytest.fixture(scope="session")
+def gateway_settings(sandbox: Any, client_secret: str) -> dict[str, Any]:
+    from gateway.demo import gateway_settings
+
+    return {
+        **gateway_settings(sandbox.describe(), client_secret),
+        "UPSTREAM_RETRY_MAX_WAIT": 0.2,
+        "UPSTREAM_READ_TIMEOUT": 5.0,
+    }
+
+
+@pytest.fixture(scope="session")
+def gateway_app(gateway_settings: dict[str, Any]) -> Flask:
+    from gateway.app import create_app
+
+    return create_app(gateway_settings)
+
+
+@pytest.fixture
+def client(gateway_app: Flask) -> Iterator[FlaskClient]:
+    with gateway_app.test_client() as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def mint(sandbox: Any) -> Callable[..., str]:
+    """Tokens for the gateway's audience, as the identity provider issues them."""
+
+    def issue(
+        roles: tuple[str, ...] = ("Reservations.Staff",),
+        owners: tuple[str, ...] = ("PLANT-A",),
+        **kwargs: Any,
+    ) -> str:
+        token: str = sandbox.idp.provider.mint(
+            subject=kwargs.pop("subject", "test-user"),
+            audience=kwargs.pop("audience", "api://reservation-gateway"),
+            roles=roles,
+            owners=owners,
+            **kwargs,
+        )
+        return token
+
+    return issue
+
+
+@pytest.fixture(scope="session")
+def staff_a(mint: Callable[..., str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint()}"}
