@@ -18,6 +18,7 @@ from urllib.parse import quote
 import requests
 import simplejson
 
+from adapters.bearer import BearerAuth
 from gateway.domain.errors import (
     GatewayError,
     RecipeNotFound,
@@ -46,19 +47,6 @@ log = logging.getLogger(__name__)
 def call_once(fn: Callable[[], T]) -> T:
     """The default retry policy: no retry."""
     return fn()
-
-
-class BearerAuth(requests.auth.AuthBase):
-    """Puts a fresh bearer token for ``scope`` on every request."""
-
-    def __init__(self, token_provider: TokenProvider, scope: str) -> None:
-        self._token_provider = token_provider
-        self._scope = scope
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self._token_provider.token_for(self._scope)
-        request.headers["Authorization"] = f"Bearer {token}"
-        return request
 
 
 class WorkOrderRestClient:

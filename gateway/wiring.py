@@ -46,7 +46,7 @@ def build_adapters(settings: Mapping[str, Any]) -> Adapters:
     tokens = AzureTokenProvider(
         authority=settings["AZURE_AUTHORITY"],
         client_id=settings["AZURE_CLIENT_ID"],
-        client_credential=settings["AZURE_CLIENT_SECRET"],
+        client_credential=str(settings["AZURE_CLIENT_SECRET"] or ""),
         http_session=make_session(settings["AZURE_CA_BUNDLE"]),
     )
     inventory = InventorySoapClient(

@@ -105,7 +105,8 @@ def test_every_request_has_connect_and_read_timeouts(tokens: FakeTokens) -> None
     client = WorkOrderRestClient(BASE, requests.Session(), tokens, SCOPE, 1.5, 7.0)
     reply("GET", WO_URL, body=WORK_ORDER)
     client.get_work_order("WO-1001")
-    assert responses.calls[0].request.req_kwargs["timeout"] == (1.5, 7.0)
+    sent: Any = responses.calls[0].request  # responses records the keyword arguments
+    assert sent.req_kwargs["timeout"] == (1.5, 7.0)
 
 
 @responses.activate
