@@ -18,16 +18,20 @@ from zeep.helpers import serialize_object
 from zeep.wsdl import Document
 
 from adapters import legacy_inventory as legacy
+from adapters import legacy_search
 from adapters.inventory_faults import error_for_fault, error_for_transport
 from adapters.resilience import RetryPolicy
 from gateway.domain.errors import UpstreamFault
 from gateway.domain.model import (
+    Consumption,
     InventoryTransaction,
     Item,
     ItemBalances,
+    Page,
     ReleaseReason,
     Reservation,
     ReservationRequest,
+    ReservationSearch,
     StockLevel,
 )
 from gateway.services.ports import TokenProvider
@@ -129,6 +133,31 @@ class InventorySoapClient:
         )
         return self._reservations(records)
 
+    def get_reservation(self, reservation_id: str) -> Reservation:
+        record = self._call("GetReservation", True, RSVNO=reservation_id)
+        return self._translate(legacy.reservation_from_legacy, record, self._clock)
+
+    def search_reservations(
+        self, search: ReservationSearch, offset: int = 0, limit: int = 50
+    ) -> Page[Reservation]:
+        legacy_search.check_page(offset, limit)
+        if search.owner_ids is not None and not search.owner_ids:
+            return Page((), 0, offset, limit)  # the legacy browse reads "no owners" as all
+        criteria = legacy_search.criteria_to_legacy(search, self._clock)
+        page = legacy_search.page_to_legacy(offset, limit)
+        record = self._call("SearchReservations", True, CRITERIA=criteria, PAGE=page)
+        return self._translate(
+            legacy_search.reservation_page_from_legacy, record, self._clock, offset, limit
+        )
+
+    def low_stock(self, owner_ids: frozenset[str] | None = None) -> list[StockLevel]:
+        if owner_ids is not None and not owner_ids:
+            return []  # the legacy call reads "no owners" as all
+        owners = {"OWNER": sorted(owner_ids)} if owner_ids else None
+        records = self._call("ListLowStock", True, OWNERS=owners) or []
+        balances = [self._translate(legacy.item_balances_from_legacy, r) for r in records]
+        return [level for item in balances for level in item.levels]
+
     def reserve(self, request: ReservationRequest) -> Reservation:
         # Safe to retry: the legacy system deduplicates on REFNO.
         payload = legacy.reservation_request_to_legacy(request, self._clock)
@@ -142,9 +171,11 @@ class InventorySoapClient:
         )
         return self._translate(legacy.reservation_from_legacy, record, self._clock)
 
-    def consume(self, reservation_id: str) -> Reservation:
-        record = self._call("Consume", False, RSVNO=reservation_id, REFNO=f"CNS-{reservation_id}")
-        return self._translate(legacy.reservation_from_legacy, record["RSV"], self._clock)
+    def consume(self, reservation_id: str, reference: str) -> Consumption:
+        # Not retried (docs/decisions.md), although the legacy system answers a repeat
+        # with the same REFNO with the same consumption.
+        record = self._call("Consume", False, RSVNO=reservation_id, REFNO=reference)
+        return self._translate(legacy.consumption_from_legacy, record, self._clock)
 
     def post_transaction(self, transaction: InventoryTransaction) -> InventoryTransaction:
         # Safe to retry: the legacy system deduplicates on REFNO.

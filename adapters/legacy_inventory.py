@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.domain.model import (
+    Consumption,
     InventoryTransaction,
     Item,
     ItemBalances,
@@ -177,6 +178,7 @@ def stock_level(item: Item, row: Mapping[str, Any]) -> StockLevel:
         allow_negative_stock=item.allow_negative_stock,
         min_stock_level=decimal(row.get("MINSTK") or 0, "MINSTK"),
         reorder_point=decimal(row.get("REORDPT") or 0, "REORDPT"),
+        owner_id=text(row.get("OWNER")),
     )
 
 
@@ -263,3 +265,19 @@ def transaction_from_legacy(record: Mapping[str, Any], clock: PlantClock) -> Inv
         previous_on_hand=decimal(record.get("QTYPRV"), "QTYPRV"),
         new_on_hand=decimal(record.get("QTYNEW"), "QTYNEW"),
     )
+
+
+def consumption_from_legacy(record: Mapping[str, Any], clock: PlantClock) -> Consumption:
+    """A CNSRES: the closed reservation and the consume transaction."""
+    return Consumption(
+        reservation=reservation_from_legacy(part(record, "RSV"), clock),
+        transaction=transaction_from_legacy(part(record, "TRN"), clock),
+    )
+
+
+def part(record: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A nested record that the contract requires."""
+    found = record.get(name)
+    if not isinstance(found, Mapping):
+        raise LegacyDataError(f"{name} is missing")
+    return found

@@ -10,10 +10,11 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api
 from flask_swagger_ui import get_swaggerui_blueprint
 
-from gateway.api import health, inventory, workorders
+from gateway.api import feeds, health, inventory, reservations, workorders
 from gateway.api.json import DecimalJSONProvider
 from gateway.api.problems import register_problem_handlers
 from gateway.config import load_settings
+from gateway.store.gateway_store import GatewayStore
 from gateway.wiring import Adapters, build_adapters
 
 API_DOC_SETTINGS = {
@@ -42,9 +43,15 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     app.before_request(_take_correlation_id)
     app.after_request(_return_correlation_id)
     app.extensions["gateway.adapters"] = adapters or build_adapters(app.config)
+    app.extensions["gateway.store"] = GatewayStore.open(
+        app.config["DATABASE_URL"], auto_migrate=bool(app.config["DATABASE_AUTO_MIGRATE"])
+    )
     api = Api(app)
     api.register_blueprint(workorders.blp)
     api.register_blueprint(inventory.blp)
+    api.register_blueprint(reservations.blp)
+    api.register_blueprint(feeds.events_blp)
+    api.register_blueprint(feeds.admin_blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"), url_prefix="/docs")
     register_problem_handlers(app)  # after Api(), which installs handlers of its own

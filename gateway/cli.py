@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from gateway import demo
 from gateway.app import create_app
+from gateway.background import start_background_work, sweep_once
 
 VAR = Path("var")
 STACK_FILE = VAR / "stack.json"
@@ -34,7 +35,10 @@ def demo_command(port: int, fixtures: Path | None) -> None:
         server = make_server("127.0.0.1", port, app, threaded=True)
         stack = demo.write_stack(STACK_FILE, url, sandbox)
         token = demo.mint_token(stack, list(demo.DEMO_ROLES), list(demo.DEMO_OWNERS), "demo-user")
+        workers = start_background_work(app)
         _serve(server, lambda: _banner(stack, token, demo.wait_until_ready(url)))
+        for worker in workers:
+            worker.stop()
 
 
 @main.command("serve")
@@ -42,8 +46,19 @@ def demo_command(port: int, fixtures: Path | None) -> None:
 @click.option("--port", default=8080, show_default=True)
 def serve_command(host: str, port: int) -> None:
     """Run the gateway alone against the configured upstreams (GATEWAY_* settings)."""
-    server = make_server(host, port, create_app(), threaded=True)
+    app = create_app()
+    server = make_server(host, port, app, threaded=True)
+    workers = start_background_work(app)
     _serve(server, lambda: click.echo(f"gateway listening on http://{host}:{port}"))
+    for worker in workers:
+        worker.stop()
+
+
+@main.command("sweep")
+@click.option("--once", is_flag=True, required=True, help="One pass, then exit.")
+def sweep_command(once: bool) -> None:
+    """Release expired reservations now (the gateway also does this every few seconds)."""
+    click.echo(f"expired {sweep_once(create_app())} reservation(s)")
 
 
 @main.command("token")

@@ -39,6 +39,14 @@ DEFAULTS: dict[str, Any] = {
     "UPSTREAM_RETRY_ATTEMPTS": 3,
     "UPSTREAM_RETRY_MAX_WAIT": 2.0,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    # Managers and Owners may reserve beyond available with ``override: true`` when allowed.
+    "RESERVATION_OVERRIDE_ALLOWED": True,
+    # The expiry sweeper (runs inside `gateway serve` / `gateway demo`).
+    "EXPIRY_SWEEP_SECONDS": 15.0,
+    "OUTBOX_DRAIN_SECONDS": 5.0,
+    # The gateway's own database: SQLite under var/ unless GATEWAY_DATABASE_URL says otherwise.
+    "DATABASE_URL": "sqlite:///var/gateway.db",
+    "DATABASE_AUTO_MIGRATE": True,
 }
 
 SECRET_SETTINGS = frozenset({"AZURE_CLIENT_SECRET"})

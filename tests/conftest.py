@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -50,11 +51,36 @@ def gateway_settings(sandbox: Any, client_secret: str) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The gateway's own database: every test using it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'gateway.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture(scope="session")
-def gateway_app(gateway_settings: dict[str, Any]) -> Flask:
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the local PostgreSQL, dropped afterwards.
+
+    Skipped when no server answers, except under CI=true, where that is a failure.
+    """
+    from tests.postgres import fresh_database, server_answers
+
+    if not server_answers():
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL on 127.0.0.1:5432 does not answer (required under CI=true)")
+        pytest.skip("PostgreSQL on 127.0.0.1:5432 does not answer")
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def gateway_app(gateway_settings: dict[str, Any], database_url: str) -> Flask:
     from gateway.app import create_app
 
-    return create_app(gateway_settings)
+    return create_app({**gateway_settings, "DATABASE_URL": database_url})
 
 
 @pytest.fixture

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.domain.reservation_rules import Caller
+
 ALL_OWNERS = "*"
 
 
 @dataclass(frozen=True)
-class Principal:
+class Principal(Caller):
     """An authenticated caller, as its validated token describes it."""
-
-    subject: str
-    roles: frozenset[str]
-    owner_ids: frozenset[str]
-    all_owners: bool = False
 
     @classmethod
     def from_owner_claim(

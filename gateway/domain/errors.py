@@ -107,3 +107,43 @@ class UpstreamUnavailable(UpstreamError):
 class UpstreamTimeout(UpstreamError):
     code = "upstream.timeout"
     title = "The upstream system did not answer in time"
+
+
+class IdempotencyInProgress(GatewayError):
+    code = "idempotency.in_progress"
+    title = "A request with this Idempotency-Key is still running"
+
+
+class IdempotencyKeyReused(GatewayError):
+    code = "idempotency.key_reused"
+    title = "This Idempotency-Key was used with another request"
+
+
+class InvalidExpiry(GatewayError):
+    code = "inventory.reservation.invalid_expiry"
+    title = "expiresAt must lie in the future"
+
+
+class InvalidOwner(GatewayError):
+    code = "inventory.reservation.invalid_owner"
+    title = "The owner is outside your scope"
+
+
+class ReservationTargetNotFound(GatewayError):
+    code = "inventory.reservation.target_not_found"
+    title = "The reservation's target does not exist"
+
+
+class WorkOrderInvalidBatchQuantity(GatewayError):
+    code = "workorder.invalid_batch_quantity"
+    title = "Batch quantity does not fit the recipe"
+
+
+class StartNotInFuture(GatewayError):
+    code = "workorder.start_not_in_future"
+    title = "plannedStart must lie in the future"
+
+
+class MaterialNotInRecipe(GatewayError):
+    code = "workorder.material_not_in_recipe"
+    title = "The recipe does not allow this material in that operation"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from gateway.domain.model import (
+    Consumption,
     InventoryTransaction,
     Item,
     ItemBalances,
+    Page,
     Recipe,
     ReleaseReason,
     Reservation,
     ReservationRequest,
+    ReservationSearch,
     StockLevel,
     WorkOrder,
 )
@@ -41,16 +44,52 @@ class InventoryPort(Protocol):
         """Every reservation for an item, optionally in one warehouse."""
         ...
 
+    def get_reservation(self, reservation_id: str) -> Reservation:
+        """One reservation, whatever its status; ReservationNotFound if unknown."""
+        ...
+
+    def search_reservations(
+        self, search: ReservationSearch, offset: int = 0, limit: int = 50
+    ) -> Page[Reservation]:
+        """Reservations matching every criterion given, one page of them.
+
+        Sorted by priority (highest first), then creation time, then id (oldest first);
+        ``Page.total`` counts every match. ``search.owner_ids``: ``None`` = every owner, an
+        empty set = none (an empty page, without asking upstream). ``offset`` ≥ 0 and
+        ``1 ≤ limit ≤ 1000``, else RequestInvalid.
+        """
+        ...
+
+    def low_stock(self, owner_ids: frozenset[str] | None = None) -> list[StockLevel]:
+        """Levels of stock-tracked items whose available is at or below their reorder point.
+
+        Only warehouses of ``owner_ids`` (``None`` = every owner, empty = none); each level
+        carries its warehouse's ``owner_id``. Ordered by item, then warehouse.
+        """
+        ...
+
     def reserve(self, request: ReservationRequest) -> Reservation:
         """Reserve atomically; idempotent on ``request.reference``."""
         ...
 
     def release(self, reservation_id: str, reason: ReleaseReason) -> Reservation:
-        """OPEN → RELEASED."""
+        """OPEN → RELEASED; ReservationAlreadyReleased / ReservationAlreadyClosed otherwise.
+
+        Not idempotent and never retried: after a lost answer (UpstreamUnavailable or
+        UpstreamTimeout) the release may or may not have happened, and repeating it reports
+        ReservationAlreadyReleased if it did. A caller that must know reads the reservation
+        back with ``get_reservation`` (status, release reason, released at).
+        """
         ...
 
-    def consume(self, reservation_id: str) -> Reservation:
-        """OPEN → CLOSED; on-hand and reserved both drop by the quantity."""
+    def consume(self, reservation_id: str, reference: str) -> Consumption:
+        """OPEN → CLOSED; on-hand and reserved both drop by the quantity.
+
+        ``reference`` is the transaction's unique reference (the legacy REFNO). Repeating the
+        consume that closed the reservation with the same reference returns the same
+        Consumption; another reference on a closed reservation is ReservationAlreadyClosed,
+        on a released one ReservationAlreadyReleased.
+        """
         ...
 
     def post_transaction(self, transaction: InventoryTransaction) -> InventoryTransaction:
@@ -75,4 +114,67 @@ class TokenProvider(Protocol):
 
     def token_for(self, scope: str) -> str:
         """A valid access token for ``scope``, from cache when possible."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Who did what to which thing, with the state before and after."""
+
+    def record(
+        self,
+        actor: str,
+        action: str,
+        target_type: str,
+        target_id: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        """Add an audit entry to the unit of work (written when it commits)."""
+        ...
+
+
+class EventLog(Protocol):
+    """Domain events in commit order, for MES clients to follow."""
+
+    def publish(
+        self,
+        event_type: str,
+        aggregate_id: str,
+        payload: Mapping[str, Any],
+        owner_id: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> None:
+        """Add an event; one with an already-written ``dedupe_key`` is dropped."""
+        ...
+
+
+class Outbox(Protocol):
+    """Durable work to run later, retried until it succeeds (e.g. compensations)."""
+
+    def enqueue(self, kind: str, payload: Mapping[str, Any]) -> None:
+        """Add an entry to the unit of work; a worker runs it after the commit."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """What one use case writes to the gateway's own database, committed at once.
+
+    Use cases add to it after their upstream calls; nothing is written until ``commit``,
+    so no database transaction is held open across a call to an upstream system.
+    """
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def correlation_id(self) -> str | None: ...
+
+    def commit(self) -> None:
+        """Write everything added so far in one transaction."""
         ...

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -12,21 +10,25 @@ from spyne import Application, Iterable, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
 
 from sandbox.faults import DROP_CONNECTION_KEY, FaultKnobs
-from sandbox.inventory.errors import INVALID_CODE, ITEM_NOT_FOUND, LegacyError
-from sandbox.inventory.legacy_format import local_stamp, padded, trimmed, utc_from_stamp
-from sandbox.inventory.store import InventoryStore, NewReservation, NewTransaction
+from sandbox.inventory import records
+from sandbox.inventory.errors import LegacyError
+from sandbox.inventory.legacy_format import trimmed
+from sandbox.inventory.store import InventoryStore
 from sandbox.inventory.types import (
     CNSRES,
+    CRITERIA,
     ITEM,
     ITEMBAL,
     ITEMNOLIST,
     LEGACYFAULT,
     NAMESPACE,
+    OWNERLIST,
+    PAGE,
     RSV,
+    RSVPAGE,
     RSVREQ,
     SRCIDLIST,
     TRN,
-    WHSBAL,
 )
 
 T = TypeVar("T")
@@ -36,7 +38,7 @@ WRITES = {"Reserve", "Release", "Consume", "PostTransaction"}
 def create_inventory_application(
     store: InventoryStore, zone: ZoneInfo, knobs: FaultKnobs
 ) -> Application:
-    """The spyne application; every method runs through ``_guarded`` for faults and knobs."""
+    """The spyne application; every method runs through ``guarded`` for faults and knobs."""
 
     def guarded(ctx: Any, operation: str, work: Callable[[], T]) -> T:
         legacy_number = knobs.soap_fault_for(operation)
@@ -50,36 +52,51 @@ def create_inventory_application(
             ctx.transport.req_env[DROP_CONNECTION_KEY] = True
         return result
 
+    def item_balances(skus: list[str], balances: list[Any]) -> list[ITEMBAL]:
+        return records.balances_by_item(store.items(skus), balances)
+
     class InventoryService(ServiceBase):
         @rpc(Unicode(min_occurs=1), _returns=ITEM, _faults=[LEGACYFAULT])
         def GetItem(ctx, ITEMNO):
-            return guarded(ctx, "GetItem", lambda: _item(store.item(_key(ITEMNO))))
+            return guarded(
+                ctx, "GetItem", lambda: records.item_record(store.item(records.key(ITEMNO)))
+            )
 
         @rpc(Unicode(min_occurs=1), Unicode(min_occurs=1), _returns=ITEMBAL, _faults=[LEGACYFAULT])
         def GetBalance(ctx, ITEMNO, WHSE):
             def work() -> ITEMBAL:
-                row = store.balance(_key(ITEMNO), WHSE.strip())
-                return _item_balances(store.item(row["sku"]), [row])
+                row = store.balance(records.key(ITEMNO), WHSE.strip())
+                return records.item_balances_record(store.item(row["sku"]), [row])
 
             return guarded(ctx, "GetBalance", work)
 
         @rpc(ITEMNOLIST, _returns=Iterable(ITEMBAL), _faults=[LEGACYFAULT])
         def GetBalances(ctx, ITEMNOS):
             def work() -> list[ITEMBAL]:
-                skus = [_key(i) for i in ITEMNOS or []]
-                by_sku: dict[str, list[sqlite3.Row]] = {}
-                for row in store.balances(skus):
-                    by_sku.setdefault(row["sku"], []).append(row)
-                items = store.items(skus)
-                return [_item_balances(item, by_sku.get(item["sku"], [])) for item in items]
+                skus = [records.key(i) for i in ITEMNOS or []]
+                return item_balances(skus, store.balances(skus))
 
             return guarded(ctx, "GetBalances", work)
+
+        @rpc(OWNERLIST, _returns=Iterable(ITEMBAL), _faults=[LEGACYFAULT])
+        def ListLowStock(ctx, OWNERS):
+            def work() -> list[ITEMBAL]:
+                rows = store.low_stock(records.owner_list(OWNERS))
+                return item_balances(sorted({row["sku"] for row in rows}), rows)
+
+            return guarded(ctx, "ListLowStock", work)
+
+        @rpc(Unicode(min_occurs=1), _returns=RSV, _faults=[LEGACYFAULT])
+        def GetReservation(ctx, RSVNO):
+            return guarded(
+                ctx, "GetReservation", lambda: records.rsv_record(store.reservation(RSVNO), zone)
+            )
 
         @rpc(Unicode(min_occurs=1), Unicode, _returns=Iterable(RSV), _faults=[LEGACYFAULT])
         def ListReservations(ctx, ITEMNO, WHSE):
             def work() -> list[RSV]:
-                rows = store.reservations_by_item(_key(ITEMNO), trimmed(WHSE))
-                return [_rsv(row, zone) for row in rows]
+                rows = store.reservations_by_item(records.key(ITEMNO), trimmed(WHSE))
+                return [records.rsv_record(row, zone) for row in rows]
 
             return guarded(ctx, "ListReservations", work)
 
@@ -87,36 +104,54 @@ def create_inventory_application(
         def ListReservationsBySources(ctx, SRCIDS):
             def work() -> list[RSV]:
                 ids = [i.strip() for i in SRCIDS or []]
-                return [_rsv(row, zone) for row in store.reservations_by_sources(ids)]
+                return [records.rsv_record(row, zone) for row in store.reservations_by_sources(ids)]
 
             return guarded(ctx, "ListReservationsBySources", work)
 
+        @rpc(CRITERIA, PAGE.customize(min_occurs=1), _returns=RSVPAGE, _faults=[LEGACYFAULT])
+        def SearchReservations(ctx, CRITERIA, PAGE):
+            def work() -> RSVPAGE:
+                skip, max_rows = records.page_from(PAGE)
+                criteria = records.criteria_from(CRITERIA, zone)
+                total, rows = store.search_reservations(criteria, skip, max_rows)
+                return RSVPAGE(TOTAL=total, ROWS=[records.rsv_record(row, zone) for row in rows])
+
+            return guarded(ctx, "SearchReservations", work)
+
         @rpc(RSVREQ.customize(min_occurs=1), _returns=RSV, _faults=[LEGACYFAULT])
         def Reserve(ctx, RSVREQ):
-            return guarded(
-                ctx, "Reserve", lambda: _rsv(store.reserve(_new_reservation(RSVREQ, zone)), zone)
-            )
+            def work() -> RSV:
+                return records.rsv_record(
+                    store.reserve(records.new_reservation(RSVREQ, zone)), zone
+                )
+
+            return guarded(ctx, "Reserve", work)
 
         @rpc(Unicode(min_occurs=1), Unicode, _returns=RSV, _faults=[LEGACYFAULT])
         def Release(ctx, RSVNO, RELRSN):
             reason = (RELRSN or "R").strip() or "R"
-            return guarded(ctx, "Release", lambda: _rsv(store.release(RSVNO, reason), zone))
+            return guarded(
+                ctx, "Release", lambda: records.rsv_record(store.release(RSVNO, reason), zone)
+            )
 
         @rpc(Unicode(min_occurs=1), Unicode(min_occurs=1), _returns=CNSRES, _faults=[LEGACYFAULT])
         def Consume(ctx, RSVNO, REFNO):
             def work() -> CNSRES:
-                reservation, transaction = store.consume(RSVNO, REFNO)
-                return CNSRES(RSV=_rsv(reservation, zone), TRN=_trn(transaction, zone))
+                reservation, transaction = store.consume(RSVNO, REFNO.strip())
+                return CNSRES(
+                    RSV=records.rsv_record(reservation, zone),
+                    TRN=records.trn_record(transaction, zone),
+                )
 
             return guarded(ctx, "Consume", work)
 
         @rpc(TRN.customize(min_occurs=1), _returns=TRN, _faults=[LEGACYFAULT])
         def PostTransaction(ctx, TRN):
-            return guarded(
-                ctx,
-                "PostTransaction",
-                lambda: _trn(store.post_transaction(_new_transaction(TRN, zone)), zone),
-            )
+            def work() -> Any:  # the parameter shadows the TRN type here
+                posted = store.post_transaction(records.new_transaction(TRN, zone))
+                return records.trn_record(posted, zone)
+
+            return guarded(ctx, "PostTransaction", work)
 
     return Application(
         [InventoryService],
@@ -132,128 +167,4 @@ def _fault(error: LegacyError) -> LEGACYFAULT:
         faultcode="Client" if error.is_client_error else "Server",
         faultstring=error.message,
         detail={"LEGACYERR": {"ERRNO": str(error.number), "ERRMSG": error.message}},
-    )
-
-
-def _key(item_number: str | None) -> str:
-    key = trimmed(item_number)
-    if key is None:
-        raise _fault(LegacyError(ITEM_NOT_FOUND))
-    return key
-
-
-def _flag(value: Any) -> str:
-    return "Y" if value else "N"
-
-
-def _item(row: sqlite3.Row) -> ITEM:
-    return ITEM(
-        ITEMNO=padded(row["sku"]),
-        ITEMDSC=row["description"],
-        UOM=row["uom"],
-        STKTRK=_flag(row["stock_tracked"]),
-        NEGALW=_flag(row["allow_negative"]),
-    )
-
-
-def _item_balances(item: sqlite3.Row, balances: list[sqlite3.Row]) -> ITEMBAL:
-    return ITEMBAL(
-        ITEMNO=padded(item["sku"]),
-        ITEMDSC=item["description"],
-        UOM=item["uom"],
-        STKTRK=_flag(item["stock_tracked"]),
-        NEGALW=_flag(item["allow_negative"]),
-        BALANCES=[
-            WHSBAL(
-                WHSE=row["warehouse"],
-                QTYOH=Decimal(row["on_hand"]),
-                QTYRSV=Decimal(row["reserved"]),
-                MINSTK=Decimal(row["min_stock"]),
-                REORDPT=Decimal(row["reorder_point"]),
-            )
-            for row in balances
-        ],
-    )
-
-
-def _rsv(row: sqlite3.Row, zone: ZoneInfo) -> RSV:
-    return RSV(
-        RSVNO=str(row["id"]),
-        REFNO=row["refno"] or "",
-        ITEMNO=padded(row["sku"]),
-        WHSE=row["warehouse"],
-        LOC=row["location"] or "",
-        LOTNO=row["lot"] or "",
-        QTY=Decimal(row["quantity"]),
-        UOM=row["uom"] or "",
-        RSVTYP=row["type"],
-        SRCTYP=row["source_type"],
-        SRCID=row["source_id"],
-        PRIO=row["priority"],
-        RSVSTS=row["status"],
-        RELRSN=row["release_reason"] or "",
-        OWNER=row["owner"],
-        CRTDTM=local_stamp(row["created_at"], zone),
-        CRTUSR=row["created_by"] or "",
-        EXPDTM=local_stamp(row["expires_at"], zone),
-        RELDTM=local_stamp(row["released_at"], zone),
-        CLSDTM=local_stamp(row["closed_at"], zone),
-    )
-
-
-def _trn(row: sqlite3.Row, zone: ZoneInfo) -> TRN:
-    return TRN(
-        TRNNO=str(row["id"]),
-        REFNO=row["refno"] or "",
-        ITEMNO=padded(row["sku"]),
-        WHSE=row["warehouse"],
-        LOC=row["location"] or "",
-        LOTNO=row["lot"] or "",
-        QTY=Decimal(row["quantity"]),
-        TRNTYP=row["type"],
-        TRNDTM=local_stamp(row["transaction_date"], zone),
-        SRCTYP=row["source_type"] or "",
-        SRCID=row["source_id"] or "",
-        QTYPRV=Decimal(row["previous_on_hand"]),
-        QTYNEW=Decimal(row["new_on_hand"]),
-    )
-
-
-def _new_reservation(req: Any, zone: ZoneInfo) -> NewReservation:
-    if req.QTY is None or not req.WHSE or not req.RSVTYP or not req.SRCTYP or not req.SRCID:
-        raise LegacyError(INVALID_CODE, "REQUIRED FIELD MISSING")
-    return NewReservation(
-        refno=req.REFNO.strip(),
-        sku=_key(req.ITEMNO),
-        warehouse=req.WHSE.strip(),
-        quantity=req.QTY,
-        type=req.RSVTYP.strip(),
-        source_type=req.SRCTYP.strip(),
-        source_id=req.SRCID.strip(),
-        owner=(req.OWNER or "").strip(),
-        priority=50 if req.PRIO is None else int(req.PRIO),
-        uom=trimmed(req.UOM),
-        location=trimmed(req.LOC),
-        lot=trimmed(req.LOTNO),
-        expires_at=utc_from_stamp(req.EXPDTM, zone),
-        created_by=trimmed(req.CRTUSR),
-        override=(req.OVRIDE or "N").strip() == "Y",
-    )
-
-
-def _new_transaction(trn: Any, zone: ZoneInfo) -> NewTransaction:
-    stamp = utc_from_stamp(trn.TRNDTM, zone)
-    if trn.QTY is None or not trn.WHSE or not trn.REFNO or not trn.TRNTYP or stamp is None:
-        raise LegacyError(INVALID_CODE, "REQUIRED FIELD MISSING")
-    return NewTransaction(
-        refno=trn.REFNO.strip(),
-        sku=_key(trn.ITEMNO),
-        warehouse=trn.WHSE.strip(),
-        quantity=trn.QTY,
-        type=trn.TRNTYP.strip(),
-        transaction_date=stamp,
-        source_type=trimmed(trn.SRCTYP),
-        source_id=trimmed(trn.SRCID),
-        location=trimmed(trn.LOC),
-        lot=trimmed(trn.LOTNO),
     )

@@ -31,6 +31,7 @@ class WHSBAL(ComplexModel):
         ("QTYRSV", Decimal),
         ("MINSTK", Decimal),
         ("REORDPT", Decimal),
+        ("OWNER", Unicode(max_len=10)),
     ]
 
 
@@ -110,6 +111,39 @@ class TRN(ComplexModel):
         ("QTYPRV", Decimal),
         ("QTYNEW", Decimal),
     ]
+
+
+OWNERLIST = Array(Unicode, member_name="OWNER").customize(type_name="OWNERLIST")
+
+
+class CRITERIA(ComplexModel):
+    """What a reservation browse selects on; every criterion is optional."""
+
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("ITEMNO", ItemNo),
+        ("WHSE", Unicode(max_len=3)),
+        ("RSVSTS", Unicode(max_len=1)),
+        ("SRCTYP", Unicode(max_len=2)),
+        ("SRCID", Unicode(max_len=20)),
+        ("OWNERS", OWNERLIST),
+        ("EXPBEFORE", Stamp),
+    ]
+
+
+class PAGE(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("SKIP", Integer(ge=0, min_occurs=1)),
+        ("MAXROWS", Integer(ge=1, le=1000, min_occurs=1)),
+    ]
+
+
+class RSVPAGE(ComplexModel):
+    """One page of a browse; TOTAL counts every reservation matching the criteria."""
+
+    __namespace__ = NAMESPACE
+    _type_info = [("TOTAL", Integer), ("ROWS", Array(RSV))]
 
 
 class CNSRES(ComplexModel):

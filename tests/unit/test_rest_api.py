@@ -50,7 +50,7 @@ def app(inventory: FakeInventory) -> Flask:
         }
     )
     return create_app(
-        {"TESTING": True},
+        {"TESTING": True, "DATABASE_URL": "sqlite://"},
         adapters=Adapters(inventory, FakeWorkOrders({"WO-1": order}), validator),
     )
 

@@ -1,0 +1,39 @@
+"""REST: the event feed for MES clients and the audit log for admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from gateway.api.auth import authenticate, current_principal, requires_any_role
+from gateway.api.context import store
+from gateway.api.reservation_schemas import AuditPageSchema, AuditQuery, EventPageSchema, EventQuery
+from gateway.auth.roles import ADMIN, MANAGER, OWNER, STAFF
+from gateway.store.feeds import audit_after, events_after
+
+events_blp = Blueprint("events", __name__, url_prefix="/api/events", description="Event feed")
+events_blp.before_request(authenticate)
+admin_blp = Blueprint("admin-audit", __name__, url_prefix="/admin", description="Administration")
+admin_blp.before_request(authenticate)
+
+
+@events_blp.get("")
+@events_blp.arguments(EventQuery, location="query", as_kwargs=True)
+@events_blp.response(200, EventPageSchema)
+@requires_any_role(STAFF, MANAGER, OWNER)
+def follow_events(after: int, limit: int) -> Any:
+    """Every change after the cursor, in commit order; pass ``nextCursor`` back as ``after``."""
+    caller = current_principal()
+    scope = None if caller.all_owners else caller.owner_ids
+    found = events_after(store().engine, after, limit, scope)
+    return {"events": found, "next_cursor": found[-1]["id"] if found else after}
+
+
+@admin_blp.get("/audit")
+@admin_blp.arguments(AuditQuery, location="query", as_kwargs=True)
+@admin_blp.response(200, AuditPageSchema)
+@requires_any_role(ADMIN)
+def list_audit(after: int, limit: int, target_id: str | None = None) -> Any:
+    """Audit entries (who, what, when, before, after), oldest first."""
+    return {"entries": audit_after(store().engine, after, limit, target_id)}

@@ -1,0 +1,100 @@
+"""``Idempotency-Key`` on mutating REST calls (SPEC §8), and the commit of the unit of work."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import simplejson
+from flask import Response, after_this_request, g, request
+
+from gateway.api.auth import current_principal
+from gateway.api.context import store, unit_of_work
+from gateway.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, RequestInvalid
+from gateway.store.idempotency import Outcome
+
+F = TypeVar("F", bound=Callable[..., Any])
+HEADER = "Idempotency-Key"
+REPLAYED_HEADERS = ("Content-Type", "Location")
+
+
+def idempotent(view: F) -> F:
+    """Replays the first answer to a repeated key; commits the unit of work after the view.
+
+    Only successful answers are stored: after an error the key is free again, and the
+    upstream references derived from it keep a retried write from landing twice.
+    """
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        key = _key()
+        caller = current_principal().subject
+        if key is not None:
+            claim = store().idempotency.claim(caller, key, _request_hash())
+            if claim.outcome is Outcome.REPLAY:
+                return _replay(claim.status_code or 200, claim.body or "", claim.headers or {})
+            if claim.outcome is Outcome.IN_PROGRESS:
+                raise IdempotencyInProgress("The first request with this key is still running")
+            if claim.outcome is Outcome.KEY_REUSED:
+                raise IdempotencyKeyReused("This key was used with another request body")
+        after_this_request(lambda response: _finish(response, caller, key))
+        return view(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
+
+def request_reference(prefix: str = "GW") -> str:
+    """The upstream idempotency reference (legacy REFNO ≤ 40) for this request.
+
+    Derived from caller and key, so a retry with the same key sends the same reference.
+    """
+    key = _key()
+    if key is None:
+        return f"{prefix}-{uuid.uuid4().hex[:32]}"
+    seed = f"{current_principal().subject}\n{key}".encode()
+    return f"{prefix}-{hashlib.sha256(seed).hexdigest()[:32]}"
+
+
+def _key() -> str | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise RequestInvalid({HEADER: ["must be 1 to 200 printable characters"]})
+    return key
+
+
+def _request_hash() -> str:
+    body = request.get_data()
+    try:
+        canonical = simplejson.dumps(simplejson.loads(body, use_decimal=True), sort_keys=True)
+    except ValueError:
+        canonical = body.decode("latin-1")
+    query = "&".join(sorted(f"{k}={v}" for k, v in request.args.items(multi=True)))
+    text = f"{request.method} {request.path}?{query}\n{canonical}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _finish(response: Response, caller: str, key: str | None) -> Response:
+    uow = unit_of_work()
+    succeeded = 200 <= response.status_code < 300
+    if key is not None and succeeded:
+        headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
+        body = response.get_data(as_text=True)
+        uow.also_in_transaction(
+            store().idempotency.completion(caller, key, response.status_code, body, headers)
+        )
+    uow.commit()  # audit, events and outbox, with the stored answer, in one transaction
+    if key is not None and not succeeded:
+        store().idempotency.release(caller, key)
+    g.pop("uow", None)
+    return response
+
+
+def _replay(status: int, body: str, headers: dict[str, str]) -> Response:
+    response = Response(body, status=status, headers=headers)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response

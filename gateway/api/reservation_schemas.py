@@ -1,0 +1,124 @@
+"""Schemas of the reservation, event and audit endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, post_load, validate
+
+from gateway.api.schemas import ReservationSchema, exact_decimal
+from gateway.domain.model import ReservationStatus, SourceType
+from gateway.domain.reservation_rules import ReservationDraft
+
+
+class SourceInSchema(Schema):
+    type = fields.String(required=True, metadata={"example": "sales_order"})
+    id = fields.String(required=True, validate=validate.Length(1, 20))
+
+
+class ReservationCreateSchema(Schema):
+    """Quantity, type and expiry are checked by the rules, which answer with their own codes."""
+
+    item_sku_id = fields.String(
+        data_key="itemSkuId", required=True, validate=validate.Length(1, 18)
+    )
+    warehouse_id = fields.String(
+        data_key="warehouseId", required=True, validate=validate.Length(1, 3)
+    )
+    quantity = exact_decimal(required=True)
+    uom = fields.String(validate=validate.Length(1, 3), load_default=None)
+    location = fields.String(validate=validate.Length(1, 10), load_default=None)
+    lot = fields.String(validate=validate.Length(1, 20), load_default=None)
+    type = fields.String(required=True, metadata={"example": "SALES"})
+    source = fields.Nested(SourceInSchema, required=True)
+    owner_id = fields.String(data_key="ownerId", validate=validate.Length(1, 10), load_default=None)
+    priority = fields.Integer(validate=validate.Range(0, 99), load_default=50)
+    expires_at = fields.AwareDateTime(data_key="expiresAt", load_default=None)
+    override = fields.Boolean(load_default=False)
+
+    @post_load
+    def draft(self, data: dict[str, Any], **_: Any) -> ReservationDraft:
+        source = data.pop("source")
+        return ReservationDraft(source_type=source["type"], source_id=source["id"], **data)
+
+
+class ReservationBatchSchema(Schema):
+    lines = fields.List(
+        fields.Nested(ReservationCreateSchema), required=True, validate=validate.Length(1, 200)
+    )
+
+
+class ReservationListSchema(Schema):
+    reservations = fields.List(fields.Nested(ReservationSchema))
+
+
+class ReservationQuery(Schema):
+    item_sku_id = fields.String(data_key="itemSkuId", validate=validate.Length(1, 18))
+    warehouse_id = fields.String(data_key="warehouseId", validate=validate.Length(1, 3))
+    status = fields.Enum(ReservationStatus, by_value=True)
+    source_type = fields.Enum(SourceType, by_value=True, data_key="sourceType")
+    source_id = fields.String(data_key="sourceId", validate=validate.Length(1, 20))
+    offset = fields.Integer(validate=validate.Range(0), load_default=0)
+    limit = fields.Integer(validate=validate.Range(1, 500), load_default=50)
+
+
+class ReservationPageSchema(Schema):
+    items = fields.List(fields.Nested(ReservationSchema))
+    total = fields.Integer()
+    offset = fields.Integer()
+    limit = fields.Integer()
+
+
+class TransactionSchema(Schema):
+    reference = fields.String()
+    quantity = exact_decimal()
+    transaction_date = fields.AwareDateTime(data_key="transactionDate")
+    previous_on_hand = exact_decimal(data_key="previousOnHand")
+    new_on_hand = exact_decimal(data_key="newOnHand")
+
+
+class ConsumptionSchema(Schema):
+    reservation = fields.Nested(ReservationSchema)
+    transaction = fields.Nested(TransactionSchema)
+
+
+class EventQuery(Schema):
+    after = fields.Integer(validate=validate.Range(0), load_default=0)
+    limit = fields.Integer(validate=validate.Range(1, 1000), load_default=100)
+
+
+class EventSchema(Schema):
+    id = fields.Integer(metadata={"description": "The cursor: pass it as ?after= to go on"})
+    type = fields.String()
+    at = fields.AwareDateTime()
+    aggregate_id = fields.String(data_key="aggregateId")
+    owner_id = fields.String(data_key="ownerId", allow_none=True)
+    correlation_id = fields.String(data_key="correlationId", allow_none=True)
+    payload = fields.Dict()
+
+
+class EventPageSchema(Schema):
+    events = fields.List(fields.Nested(EventSchema))
+    next_cursor = fields.Integer(data_key="nextCursor")
+
+
+class AuditQuery(Schema):
+    target_id = fields.String(data_key="targetId")
+    after = fields.Integer(validate=validate.Range(0), load_default=0)
+    limit = fields.Integer(validate=validate.Range(1, 1000), load_default=100)
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    action = fields.String()
+    target_type = fields.String(data_key="targetType")
+    target_id = fields.String(data_key="targetId")
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+    correlation_id = fields.String(data_key="correlationId", allow_none=True)
+
+
+class AuditPageSchema(Schema):
+    entries = fields.List(fields.Nested(AuditEntrySchema))

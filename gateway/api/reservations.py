@@ -1,0 +1,117 @@
+"""REST: reservations, ATP and low stock (SPEC §5.3)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from gateway.api.auth import authenticate, current_principal, requires_any_role
+from gateway.api.context import adapters, unit_of_work
+from gateway.api.idempotency import idempotent, request_reference
+from gateway.api.reservation_schemas import (
+    ConsumptionSchema,
+    ReservationBatchSchema,
+    ReservationCreateSchema,
+    ReservationListSchema,
+    ReservationPageSchema,
+    ReservationQuery,
+)
+from gateway.api.schemas import ReservationSchema, StockLevelSchema
+from gateway.auth.roles import MANAGER, OWNER, STAFF
+from gateway.domain.model import ReservationSearch
+from gateway.domain.reservation_rules import ReservationDraft
+from gateway.services import reservations
+from gateway.services.reservation_batch import reserve_all
+
+blp = Blueprint("reservations", __name__, url_prefix="/api/inventory", description="Reservations")
+blp.before_request(authenticate)
+RESERVATION_ROLES = (STAFF, MANAGER, OWNER)
+
+
+def _overrides_allowed() -> bool:
+    return bool(current_app.config["RESERVATION_OVERRIDE_ALLOWED"])
+
+
+@blp.post("/reservations")
+@blp.arguments(ReservationCreateSchema)
+@blp.response(201, ReservationSchema)
+@blp.alt_response(409, description="inventory.reservation.insufficient_stock")
+@requires_any_role(*RESERVATION_ROLES)
+@idempotent
+def create_reservation(draft: ReservationDraft) -> Any:
+    """Reserve stock: available drops, on-hand does not. Honours ``Idempotency-Key``."""
+    wired = adapters()
+    return reservations.reserve(
+        draft, current_principal(), request_reference(), wired.inventory, wired.work_orders,
+        unit_of_work(), datetime.now(UTC), _overrides_allowed(),
+    )  # fmt: skip
+
+
+@blp.post("/reservations/batch")
+@blp.arguments(ReservationBatchSchema)
+@blp.response(201, ReservationListSchema)
+@requires_any_role(*RESERVATION_ROLES)
+@idempotent
+def create_reservations(batch: dict[str, list[ReservationDraft]]) -> Any:
+    """Reserve every line or none (a failing line cancels the lines already made)."""
+    wired = adapters()
+    made = reserve_all(
+        batch["lines"], current_principal(), request_reference(), wired.inventory,
+        wired.work_orders, unit_of_work(), datetime.now(UTC), _overrides_allowed(),
+    )  # fmt: skip
+    return {"reservations": made}
+
+
+@blp.put("/reservations/<reservation_id>/release")
+@blp.response(200, ReservationSchema)
+@requires_any_role(*RESERVATION_ROLES)
+@idempotent
+def release_reservation(reservation_id: str) -> Any:
+    """OPEN → RELEASED (yours, or anyone's in scope as Manager/Owner)."""
+    return reservations.release(
+        reservation_id, current_principal(), adapters().inventory, unit_of_work()
+    )
+
+
+@blp.put("/reservations/<reservation_id>/consume")
+@blp.response(200, ConsumptionSchema)
+@requires_any_role(*RESERVATION_ROLES)
+@idempotent
+def consume_reservation(reservation_id: str) -> Any:
+    """Fulfilment: OPEN → CLOSED, on-hand and reserved drop; returns the transaction."""
+    return reservations.consume(
+        reservation_id, current_principal(), request_reference("CNS"), adapters().inventory,
+        unit_of_work(),
+    )  # fmt: skip
+
+
+@blp.get("/reservations")
+@blp.arguments(ReservationQuery, location="query", as_kwargs=True)
+@blp.response(200, ReservationPageSchema)
+@requires_any_role(*RESERVATION_ROLES)
+def list_reservations(offset: int, limit: int, **criteria: Any) -> Any:
+    """Reservations in your owner scope, highest priority first, then oldest."""
+    return reservations.list_reservations(
+        ReservationSearch(**criteria), current_principal(), adapters().inventory, offset, limit
+    )
+
+
+@blp.get("/reservations/<reservation_id>")
+@blp.response(200, ReservationSchema)
+@requires_any_role(*RESERVATION_ROLES)
+def get_reservation(reservation_id: str) -> Any:
+    """One reservation; another owner's is not found."""
+    return reservations.visible_reservation(
+        reservation_id, current_principal(), adapters().inventory
+    )
+
+
+@blp.get("/alerts/low-stock")
+@blp.response(200, StockLevelSchema(many=True))
+@requires_any_role(*RESERVATION_ROLES)
+def low_stock_alerts() -> Any:
+    """Stock levels whose available is at or below the reorder point."""
+    return reservations.low_stock(current_principal(), adapters().inventory)

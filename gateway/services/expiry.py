@@ -1,0 +1,56 @@
+"""Releasing expired reservations (SPEC §5.3): one pass of the sweeper."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from gateway.domain.errors import GatewayError, ReservationAlreadyReleased
+from gateway.domain.model import ReleaseReason, ReservationSearch, ReservationStatus
+from gateway.services.ports import InventoryPort, UnitOfWork
+from gateway.services.reservations import publish, record_change
+
+log = logging.getLogger(__name__)
+SWEEPER = "system:expiry-sweeper"
+
+
+def expire_due(
+    inventory: InventoryPort,
+    new_unit_of_work: Callable[[], UnitOfWork],
+    now: datetime,
+    batch: int = 200,
+) -> int:
+    """Release every OPEN reservation whose expiry has passed; returns how many this pass did.
+
+    Safe with several gateway processes: the legacy system releases a reservation once, and
+    the event's dedupe key keeps a second writer from publishing it again.
+    """
+    due = inventory.search_reservations(
+        ReservationSearch(status=ReservationStatus.OPEN, expires_before=now), 0, batch
+    )
+    expired = 0
+    for reservation in due.items:
+        uow = new_unit_of_work()
+        try:
+            after = inventory.release(reservation.id, ReleaseReason.EXPIRED)
+        except ReservationAlreadyReleased:
+            _publish_if_expired_elsewhere(reservation.id, inventory, uow)
+            continue
+        except GatewayError as error:
+            log.warning("could not expire reservation %s: %s", reservation.id, error.code)
+            continue
+        record_change(uow, SWEEPER, "reservation.expire", reservation, after, "InventoryExpired")
+        uow.commit()
+        expired += 1
+    return expired
+
+
+def _publish_if_expired_elsewhere(
+    reservation_id: str, inventory: InventoryPort, uow: UnitOfWork
+) -> None:
+    """Another process expired it first; make sure its event exists (dedupe keeps it single)."""
+    after = inventory.get_reservation(reservation_id)
+    if after.release_reason is ReleaseReason.EXPIRED:
+        publish(uow, "InventoryExpired", after)
+        uow.commit()

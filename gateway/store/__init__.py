@@ -1,0 +1,1 @@
+"""The gateway's own database: idempotency records, audit entries, events and the outbox."""

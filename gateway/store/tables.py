@@ -1,0 +1,80 @@
+"""Table definitions (SQLAlchemy Core); Alembic migrations create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("caller", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("state", String(20), nullable=False),  # in_progress | completed
+    Column("locked_until", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer),
+    Column("response_body", Text),
+    Column("response_headers", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("target_type", String(50), nullable=False),
+    Column("target_id", String(100), nullable=False),
+    Column("before", Text),
+    Column("after", Text),
+    Column("correlation_id", String(128)),
+    Index("audit_by_target", "target_type", "target_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("aggregate_id", String(100), nullable=False),
+    Column("owner_id", String(50)),
+    Column("payload", Text, nullable=False),
+    Column("correlation_id", String(128)),
+    Column("dedupe_key", String(200), unique=True),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(20), nullable=False),  # pending | done
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_until", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("done_at", DateTime(timezone=True)),
+    Column("correlation_id", String(128)),
+    Index("outbox_due", "state", "next_attempt_at"),
+)

@@ -1,0 +1,117 @@
+"""The SQL unit of work: use cases add audit entries, events and outbox entries after their
+upstream calls; ``commit`` writes them all in one short transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, text
+
+from gateway.store import json
+from gateway.store.database import utc_now
+from gateway.store.tables import audit_entries, events, outbox
+
+EVENT_ORDER_LOCK = 7_402_212
+"""PostgreSQL advisory lock held from the events insert to commit, so ids commit in order
+and a reader following ``after=<id>`` can never skip an event committed late."""
+
+AfterCommit = Callable[[Connection], None]
+
+
+@dataclass
+class BufferedAuditLog:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(
+        self,
+        actor: str,
+        action: str,
+        target_type: str,
+        target_id: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        self.rows.append(
+            {"actor": actor, "action": action, "target_type": target_type,
+             "target_id": target_id, "before": None if before is None else json.dumps(before),
+             "after": None if after is None else json.dumps(after)}
+        )  # fmt: skip
+
+
+@dataclass
+class BufferedEventLog:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def publish(
+        self,
+        event_type: str,
+        aggregate_id: str,
+        payload: Mapping[str, Any],
+        owner_id: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> None:
+        self.rows.append(
+            {"type": event_type, "aggregate_id": aggregate_id, "owner_id": owner_id,
+             "payload": json.dumps(payload), "dedupe_key": dedupe_key}
+        )  # fmt: skip
+
+
+@dataclass
+class BufferedOutbox:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def enqueue(self, kind: str, payload: Mapping[str, Any]) -> None:
+        self.rows.append({"kind": kind, "payload": json.dumps(payload)})
+
+
+class SqlUnitOfWork:
+    """One use case's writes to the gateway database; nothing is written before ``commit``."""
+
+    def __init__(self, engine: Engine, correlation_id: str | None = None) -> None:
+        self._engine = engine
+        self.correlation_id = correlation_id
+        self.audit = BufferedAuditLog()
+        self.events = BufferedEventLog()
+        self.outbox = BufferedOutbox()
+        self._also: list[AfterCommit] = []
+
+    def also_in_transaction(self, write: AfterCommit) -> None:
+        """Another write (e.g. the idempotency record) that must commit with these."""
+        self._also.append(write)
+
+    def commit(self) -> None:
+        with self._engine.begin() as connection:
+            now = utc_now()
+            stamp = {"at": now, "correlation_id": self.correlation_id}
+            if self.audit.rows:
+                connection.execute(insert(audit_entries), [{**r, **stamp} for r in self.audit.rows])
+            for row in self.outbox.rows:
+                connection.execute(
+                    insert(outbox).values(
+                        **row, created_at=now, state="pending", attempts=0,
+                        next_attempt_at=now, correlation_id=self.correlation_id,
+                    )
+                )  # fmt: skip
+            if self.events.rows:
+                _write_events(connection, [{**r, **stamp} for r in self.events.rows])
+            for write in self._also:
+                write(connection)
+        self.audit.rows.clear()
+        self.events.rows.clear()
+        self.outbox.rows.clear()
+        self._also.clear()
+
+
+def _write_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": EVENT_ORDER_LOCK})
+    for row in rows:
+        key = row["dedupe_key"]
+        if (
+            key
+            and connection.execute(select(events.c.id).where(events.c.dedupe_key == key)).first()
+        ):
+            continue  # already published (e.g. by another gateway process)
+        connection.execute(insert(events).values(**row))
