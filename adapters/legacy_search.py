@@ -9,6 +9,7 @@ from typing import Any
 from adapters.legacy_inventory import (
     SOURCE_CODE,
     STATUS,
+    LegacyDataError,
     PlantClock,
     pad_item_number,
     reservation_from_legacy,
@@ -54,10 +55,13 @@ def reservation_page_from_legacy(
     record: Mapping[str, Any], clock: PlantClock, offset: int, limit: int
 ) -> Page[Reservation]:
     """An RSVPAGE as the page from ``offset`` of at most ``limit`` reservations."""
+    total = record.get("TOTAL")
+    if total is None:
+        raise LegacyDataError("TOTAL is blank")
     rows = (record.get("ROWS") or {}).get("RSV") or []
     return Page(
         items=tuple(reservation_from_legacy(row, clock) for row in rows),
-        total=int(record["TOTAL"]),
+        total=int(total),
         offset=offset,
         limit=limit,
     )

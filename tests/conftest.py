@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,8 +28,18 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory, client_secret: str) -> Ite
     running = start_sandbox(
         tmp_path_factory.mktemp("sandbox"), clients={GATEWAY_CLIENT: [client_secret]}
     )
+    _stock_up(running, "RM-1002", "W02", Decimal(100_000))  # the item most tests reserve
     yield running
     running.stop()
+
+
+def _stock_up(sandbox: Any, sku: str, warehouse: str, quantity: Decimal) -> None:
+    from sandbox.inventory.store import NewTransaction
+
+    sandbox.inventory_store.post_transaction(
+        NewTransaction(refno=f"STOCK-UP-{sku}-{warehouse}", sku=sku, warehouse=warehouse,
+                       quantity=quantity, type="RCT", transaction_date="2026-11-01T00:00:00+00:00")
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,18 +16,24 @@ from gateway.domain.errors import (
     InsufficientStock,
     ItemNotFound,
     ItemNotStockTracked,
+    RequestInvalid,
+    ReservationAlreadyClosed,
     ReservationAlreadyReleased,
     ReservationNotFound,
     UpstreamFault,
     UpstreamUnavailable,
 )
 from gateway.domain.model import (
+    Page,
     ReleaseReason,
+    Reservation,
     ReservationRequest,
+    ReservationSearch,
     ReservationStatus,
     ReservationType,
     Source,
     SourceType,
+    StockLevel,
 )
 
 
@@ -42,8 +50,8 @@ def request_for(sku: str, quantity: str, warehouse: str = "W02", **kw: Any) -> R
         warehouse_id=warehouse,
         quantity=Decimal(quantity),
         type=ReservationType.PRODUCTION,
-        source=Source(SourceType.WORK_ORDER, kw.pop("source_id", "WO-IT")),
-        owner_id="PLANT-A",
+        source=kw.pop("source", Source(SourceType.WORK_ORDER, kw.pop("source_id", "WO-IT"))),
+        owner_id=kw.pop("owner_id", "PLANT-A"),
         **kw,
     )
 
@@ -191,3 +199,232 @@ def test_calls_without_a_valid_token_are_refused(sandbox: Any) -> None:
         timeout=10,
     )
     assert answer.status_code == 401
+
+
+def fresh_source() -> str:
+    return f"WO-{uuid.uuid4().hex[:12]}"
+
+
+def test_get_reservation_returns_what_reserve_answered(inventory: InventorySoapClient) -> None:
+    made = inventory.reserve(request_for("RM-1002", "0.5", source_id=fresh_source()))
+    assert inventory.get_reservation(made.id) == made
+
+
+@pytest.mark.parametrize("reservation_id", ["99999999", "not-a-number"])
+def test_get_unknown_reservation_is_not_found(
+    inventory: InventorySoapClient, reservation_id: str
+) -> None:
+    with pytest.raises(ReservationNotFound):
+        inventory.get_reservation(reservation_id)
+
+
+@dataclass(frozen=True)
+class Browsable:
+    """Four reservations of one fresh source document; ``low`` is released."""
+
+    source_id: str
+    high: Reservation  # RM-1003 in W03 (PLANT-B), priority 90
+    older: Reservation  # RM-1002 in W01, priority 50, expires in 2 days
+    newer: Reservation  # RM-1002 in W02, priority 50, a sales order, expires in 5 days
+    low: Reservation  # RM-1002 in W02, priority 10, released
+
+
+@pytest.fixture(scope="module")
+def browsable(inventory: InventorySoapClient) -> Browsable:
+    source_id = fresh_source()
+    now = datetime.now(UTC)
+
+    def make(sku: str, warehouse: str, priority: int, **kw: Any) -> Reservation:
+        return inventory.reserve(
+            request_for(sku, "0.25", warehouse, source_id=source_id, priority=priority, **kw)
+        )
+
+    high = make("RM-1003", "W03", 90, owner_id="PLANT-B")
+    older = make("RM-1002", "W01", 50, expires_at=now + timedelta(days=2))
+    newer = make(
+        "RM-1002", "W02", 50, expires_at=now + timedelta(days=5),
+        source=Source(SourceType.SALES_ORDER, source_id),
+    )  # fmt: skip
+    low = make("RM-1002", "W02", 10)
+    inventory.release(low.id, ReleaseReason.RELEASED)
+    return Browsable(source_id, high, older, newer, low)
+
+
+def ids(page: Page[Reservation]) -> list[str]:
+    return [r.id for r in page.items]
+
+
+def test_search_by_source_ranks_by_priority_then_age(
+    inventory: InventorySoapClient, browsable: Browsable
+) -> None:
+    page = inventory.search_reservations(ReservationSearch(source_id=browsable.source_id))
+    b = browsable
+    assert ids(page) == [b.high.id, b.older.id, b.newer.id, b.low.id]
+    assert (page.total, page.offset, page.limit) == (4, 0, 50)
+
+
+@pytest.mark.parametrize(
+    ("criteria", "expected"),
+    [
+        ({"item_sku_id": "RM-1003"}, ["high"]),
+        ({"warehouse_id": "W02"}, ["newer", "low"]),
+        ({"status": ReservationStatus.RELEASED}, ["low"]),
+        ({"status": ReservationStatus.OPEN}, ["high", "older", "newer"]),
+        ({"source_type": SourceType.SALES_ORDER}, ["newer"]),
+        ({"owner_ids": frozenset({"PLANT-B"})}, ["high"]),
+        ({"owner_ids": frozenset({"PLANT-A", "PLANT-B"})}, ["high", "older", "newer", "low"]),
+        ({"item_sku_id": "RM-1002", "warehouse_id": "W02", "status": "OPEN"}, ["newer"]),
+    ],
+)
+def test_search_by_each_criterion(
+    inventory: InventorySoapClient,
+    browsable: Browsable,
+    criteria: dict[str, Any],
+    expected: list[str],
+) -> None:
+    search = ReservationSearch(source_id=browsable.source_id, **criteria)
+    page = inventory.search_reservations(search)
+    assert ids(page) == [getattr(browsable, name).id for name in expected]
+    assert page.total == len(expected)
+
+
+def test_search_by_expiry_keeps_only_those_expiring_strictly_before(
+    inventory: InventorySoapClient, browsable: Browsable
+) -> None:
+    before = browsable.newer.expires_at
+    assert before is not None
+    search = ReservationSearch(source_id=browsable.source_id, expires_before=before)
+    assert ids(inventory.search_reservations(search)) == [browsable.older.id]
+    later = ReservationSearch(
+        source_id=browsable.source_id, expires_before=before + timedelta(seconds=1)
+    )
+    assert ids(inventory.search_reservations(later)) == [browsable.older.id, browsable.newer.id]
+
+
+def test_search_pages_with_offset_limit_and_the_full_total(
+    inventory: InventorySoapClient, browsable: Browsable
+) -> None:
+    search = ReservationSearch(source_id=browsable.source_id)
+    middle = inventory.search_reservations(search, offset=1, limit=2)
+    assert ids(middle) == [browsable.older.id, browsable.newer.id]
+    assert (middle.total, middle.offset, middle.limit) == (4, 1, 2)
+    past_the_end = inventory.search_reservations(search, offset=4, limit=2)
+    assert past_the_end.items == ()
+    assert past_the_end.total == 4
+
+
+def test_search_sorts_distinct_priorities_highest_first(inventory: InventorySoapClient) -> None:
+    source_id = fresh_source()
+    for priority in (30, 70, 10, 99, 0):
+        inventory.reserve(request_for("RM-1002", "0.125", source_id=source_id, priority=priority))
+    page = inventory.search_reservations(ReservationSearch(source_id=source_id))
+    assert [r.priority for r in page.items] == [99, 70, 30, 10, 0]
+
+
+def test_search_with_an_empty_owner_scope_finds_nothing_without_asking(
+    inventory: InventorySoapClient, browsable: Browsable, sandbox: Any
+) -> None:
+    before = sandbox.inventory.calls.counts().get("SearchReservations", 0)
+    search = ReservationSearch(source_id=browsable.source_id, owner_ids=frozenset())
+    page = inventory.search_reservations(search)
+    assert (page.items, page.total) == ((), 0)
+    assert sandbox.inventory.calls.counts().get("SearchReservations", 0) == before
+
+
+@pytest.mark.parametrize(("offset", "limit"), [(-1, 50), (0, 0), (0, 1001)])
+def test_search_refuses_a_page_the_legacy_browse_cannot_serve(
+    inventory: InventorySoapClient, offset: int, limit: int
+) -> None:
+    with pytest.raises(RequestInvalid):
+        inventory.search_reservations(ReservationSearch(), offset=offset, limit=limit)
+
+
+def level_in(levels: list[StockLevel], sku: str, warehouse: str) -> StockLevel | None:
+    return next((x for x in levels if (x.item_sku_id, x.warehouse_id) == (sku, warehouse)), None)
+
+
+def test_low_stock_lists_levels_at_or_below_reorder_point_with_their_owner(
+    inventory: InventorySoapClient,
+) -> None:
+    levels = inventory.low_stock()
+    rm1040 = level_in(levels, "RM-1040", "W01")  # 8 on hand, reorder point 25
+    assert rm1040 is not None
+    assert rm1040.owner_id == "PLANT-A"
+    assert rm1040.available <= rm1040.reorder_point
+    assert all(level.available <= level.reorder_point for level in levels)
+    assert all(level.stock_tracked for level in levels)
+    assert level_in(levels, "PK-2001", "W02") is None  # 14000 on hand, reorder point 1000
+    rm1007_w03 = level_in(levels, "RM-1007", "W03")  # 30 on hand, reorder point 50
+    assert rm1007_w03 is not None and rm1007_w03.owner_id == "PLANT-B"
+
+
+def test_low_stock_for_an_owner_leaves_out_other_owners_warehouses(
+    inventory: InventorySoapClient,
+) -> None:
+    plant_a = inventory.low_stock(frozenset({"PLANT-A"}))
+    assert level_in(plant_a, "RM-1040", "W01") is not None
+    assert level_in(plant_a, "RM-1007", "W03") is None
+    assert {level.owner_id for level in plant_a} == {"PLANT-A"}
+    assert inventory.low_stock(frozenset()) == []
+
+
+def test_stock_level_names_its_warehouse_owner(inventory: InventorySoapClient) -> None:
+    assert inventory.get_stock_level("RM-1001", "W03").owner_id == "PLANT-B"
+    (balances,) = inventory.get_item_balances(["RM-1001"])
+    assert {lv.warehouse_id: lv.owner_id for lv in balances.levels} == {
+        "W01": "PLANT-A", "W02": "PLANT-A", "W03": "PLANT-B",
+    }  # fmt: skip
+
+
+def test_consume_drops_on_hand_and_reserved_and_records_the_movement(
+    inventory: InventorySoapClient,
+) -> None:
+    reservation = inventory.reserve(request_for("RM-1004", "1.5", source_id=fresh_source()))
+    before = inventory.get_stock_level("RM-1004", "W02")
+    consumption = inventory.consume(reservation.id, f"CNS-{uuid.uuid4().hex[:12]}")
+    after = inventory.get_stock_level("RM-1004", "W02")
+    movement = consumption.transaction
+    assert consumption.reservation.status is ReservationStatus.CLOSED
+    assert consumption.reservation.closed_at is not None
+    assert movement.quantity == Decimal("-1.5")
+    assert movement.previous_on_hand == before.on_hand
+    assert movement.new_on_hand == before.on_hand - Decimal("1.5")
+    assert after.on_hand == before.on_hand - Decimal("1.5")
+    assert after.reserved == before.reserved - Decimal("1.5")
+    assert after.available == before.available
+
+
+def test_consume_repeated_with_its_reference_returns_the_same_consumption(
+    inventory: InventorySoapClient,
+) -> None:
+    reservation = inventory.reserve(request_for("RM-1004", "2", source_id=fresh_source()))
+    reference = f"CNS-{uuid.uuid4().hex[:12]}"
+    first = inventory.consume(reservation.id, reference)
+    on_hand = inventory.get_stock_level("RM-1004", "W02").on_hand
+    again = inventory.consume(reservation.id, reference)
+    assert again == first
+    assert inventory.get_stock_level("RM-1004", "W02").on_hand == on_hand
+    with pytest.raises(ReservationAlreadyClosed):
+        inventory.consume(reservation.id, f"CNS-{uuid.uuid4().hex[:12]}")
+
+
+def test_consume_of_a_released_reservation_is_already_released(
+    inventory: InventorySoapClient,
+) -> None:
+    reservation = inventory.reserve(request_for("RM-1004", "1", source_id=fresh_source()))
+    inventory.release(reservation.id, ReleaseReason.RELEASED)
+    with pytest.raises(ReservationAlreadyReleased):
+        inventory.consume(reservation.id, f"CNS-{uuid.uuid4().hex[:12]}")
+
+
+def test_consume_with_a_reference_used_for_another_reservation_is_refused(
+    inventory: InventorySoapClient,
+) -> None:
+    source_id = fresh_source()
+    first = inventory.reserve(request_for("RM-1004", "1", source_id=source_id))
+    second = inventory.reserve(request_for("RM-1004", "1", source_id=source_id))
+    reference = f"CNS-{uuid.uuid4().hex[:12]}"
+    inventory.consume(first.id, reference)
+    with pytest.raises(UpstreamFault, match="260"):
+        inventory.consume(second.id, reference)
+    assert inventory.get_reservation(second.id).status is ReservationStatus.OPEN

@@ -6,9 +6,12 @@ from decimal import Decimal
 import pytest
 
 from adapters import legacy_inventory as legacy
+from adapters import legacy_search
+from gateway.domain.errors import RequestInvalid
 from gateway.domain.model import (
     ReleaseReason,
     ReservationRequest,
+    ReservationSearch,
     ReservationStatus,
     ReservationType,
     Source,
@@ -203,3 +206,116 @@ def test_item_without_balances_has_no_levels() -> None:
     balances = legacy.item_balances_from_legacy({**record, "BALANCES": None})
     assert balances.levels == ()
     assert not balances.item.stock_tracked
+
+
+def legacy_balance(**overrides: object) -> dict[str, object]:
+    record: dict[str, object] = {
+        "WHSE": "W03",
+        "QTYOH": Decimal("30.000"),
+        "QTYRSV": Decimal("5.000"),
+        "MINSTK": Decimal("25"),
+        "REORDPT": Decimal("50"),
+        "OWNER": "PLANT-B   ",
+    }
+    record.update(overrides)
+    return record
+
+
+def item_with(*balances: dict[str, object]) -> dict[str, object]:
+    item = {"ITEMNO": "RM-1007           ", "ITEMDSC": "Sugar", "UOM": "KG", "STKTRK": "Y"}
+    return {**item, "NEGALW": "N", "BALANCES": {"WHSBAL": list(balances)}}
+
+
+def test_balance_carries_its_warehouse_owner_trimmed() -> None:
+    (level,) = legacy.item_balances_from_legacy(item_with(legacy_balance())).levels
+    assert level.owner_id == "PLANT-B"
+    assert level.is_low  # 25 available against a reorder point of 50
+
+
+@pytest.mark.parametrize("blank", ["", "   ", None])
+def test_balance_without_owner_has_none(blank: str | None) -> None:
+    (level,) = legacy.item_balances_from_legacy(item_with(legacy_balance(OWNER=blank))).levels
+    assert level.owner_id is None
+
+
+def test_reservation_page_keeps_the_legacy_order_total_and_window() -> None:
+    rows = [legacy_reservation(RSVNO="7", PRIO=90), legacy_reservation(RSVNO="3", PRIO=10)]
+    page = legacy_search.reservation_page_from_legacy(
+        {"TOTAL": 12, "ROWS": {"RSV": rows}}, BERLIN, offset=4, limit=2
+    )
+    assert [r.id for r in page.items] == ["7", "3"]
+    assert [r.priority for r in page.items] == [90, 10]
+    assert (page.total, page.offset, page.limit) == (12, 4, 2)
+    assert page.items[0].created_at == datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+
+
+def test_reservation_page_past_the_end_is_empty_but_counts_every_match() -> None:
+    page = legacy_search.reservation_page_from_legacy(
+        {"TOTAL": 3, "ROWS": None}, BERLIN, offset=50, limit=50
+    )
+    assert page.items == ()
+    assert page.total == 3
+
+
+def test_reservation_page_without_total_is_a_legacy_data_error() -> None:
+    with pytest.raises(legacy.LegacyDataError, match="TOTAL"):
+        legacy_search.reservation_page_from_legacy({"ROWS": None}, BERLIN, 0, 50)
+
+
+def test_consumption_carries_the_closed_reservation_and_on_hand_before_and_after() -> None:
+    transaction = {
+        "TRNNO": "55", "REFNO": "CNS-1", "ITEMNO": "RM-1001           ", "WHSE": "W01",
+        "LOC": "", "LOTNO": "", "QTY": Decimal("-12.500"), "TRNTYP": "CNS",
+        "TRNDTM": "20260115110000", "SRCTYP": "WO", "SRCID": "WO-1001",
+        "QTYPRV": Decimal("730.000"), "QTYNEW": Decimal("717.500"),
+    }  # fmt: skip
+    closed = legacy_reservation(RSVSTS="C", CLSDTM="20260115110000")
+    consumption = legacy.consumption_from_legacy({"RSV": closed, "TRN": transaction}, BERLIN)
+    assert consumption.reservation.status is ReservationStatus.CLOSED
+    assert consumption.transaction.reference == "CNS-1"
+    assert consumption.transaction.quantity == Decimal("-12.500")
+    assert consumption.transaction.previous_on_hand == Decimal("730.000")
+    assert consumption.transaction.new_on_hand == Decimal("717.500")
+
+
+def test_consume_answer_without_its_transaction_is_a_legacy_data_error() -> None:
+    with pytest.raises(legacy.LegacyDataError, match="TRN"):
+        legacy.consumption_from_legacy({"RSV": legacy_reservation(), "TRN": None}, BERLIN)
+
+
+def test_search_sends_only_the_criteria_given_lettered_and_padded() -> None:
+    search = ReservationSearch(
+        item_sku_id="RM-1001",
+        status=ReservationStatus.CLOSED,
+        source_type=SourceType.SALES_ORDER,
+        owner_ids=frozenset({"PLANT-B", "PLANT-A"}),
+    )
+    assert legacy_search.criteria_to_legacy(search, BERLIN) == {
+        "ITEMNO": "RM-1001           ",
+        "RSVSTS": "C",
+        "SRCTYP": "SO",
+        "OWNERS": {"OWNER": ["PLANT-A", "PLANT-B"]},
+    }
+
+
+def test_search_without_criteria_sends_none() -> None:
+    assert legacy_search.criteria_to_legacy(ReservationSearch(), BERLIN) == {}
+
+
+def test_expires_before_is_plant_time_rounded_up_to_the_whole_second() -> None:
+    exact = ReservationSearch(expires_before=datetime(2026, 7, 1, 8, 0, 0, tzinfo=UTC))
+    partial = ReservationSearch(expires_before=datetime(2026, 7, 1, 8, 0, 0, 1, tzinfo=UTC))
+    assert legacy_search.criteria_to_legacy(exact, BERLIN)["EXPBEFORE"] == "20260701100000"
+    assert legacy_search.criteria_to_legacy(partial, BERLIN)["EXPBEFORE"] == "20260701100001"
+
+
+@pytest.mark.parametrize(("offset", "limit"), [(-1, 10), (0, 0), (0, 1001)])
+def test_a_page_the_legacy_browse_cannot_serve_is_request_invalid(offset: int, limit: int) -> None:
+    with pytest.raises(RequestInvalid):
+        legacy_search.check_page(offset, limit)
+
+
+def test_a_page_at_the_limits_is_accepted() -> None:
+    legacy_search.check_page(0, 1)
+    legacy_search.check_page(10_000, 1000)
+    assert legacy_search.page_to_legacy(10_000, 1000) == {"SKIP": 10_000, "MAXROWS": 1000}
