@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from decimal import Decimal
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest

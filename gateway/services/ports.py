@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from gateway.domain.model import (
@@ -10,6 +12,7 @@ from gateway.domain.model import (
     InventoryTransaction,
     Item,
     ItemBalances,
+    Material,
     Page,
     Recipe,
     ReleaseReason,
@@ -106,6 +109,27 @@ class WorkOrderPort(Protocol):
 
     def get_recipe(self, name: str) -> Recipe:
         """The recipe (work definition); RecipeNotFound if unknown."""
+        ...
+
+    def update_work_order(
+        self,
+        work_order_id: str,
+        batch_quantity: Decimal | None = None,
+        planned_start: datetime | None = None,
+    ) -> WorkOrder:
+        """Change the header fields given (absolute values); never retried by the adapter."""
+        ...
+
+    def put_material(
+        self, work_order_id: str, operation_sequence: int, material: Material
+    ) -> Material:
+        """Add or replace a material of an operation (idempotent)."""
+        ...
+
+    def delete_material(
+        self, work_order_id: str, operation_sequence: int, item_number: str
+    ) -> None:
+        """Remove a material of an operation; absent already is fine (idempotent)."""
         ...
 
 
