@@ -172,9 +172,9 @@ class InventorySoapClient:
         return self._translate(legacy.reservation_from_legacy, record, self._clock)
 
     def consume(self, reservation_id: str, reference: str) -> Consumption:
-        # Not retried (docs/decisions.md), although the legacy system answers a repeat
-        # with the same REFNO with the same consumption.
-        record = self._call("Consume", False, RSVNO=reservation_id, REFNO=reference)
+        # Safe to retry: the legacy system answers a repeat with the same REFNO with the
+        # consumption it already made.
+        record = self._call("Consume", True, RSVNO=reservation_id, REFNO=reference)
         return self._translate(legacy.consumption_from_legacy, record, self._clock)
 
     def post_transaction(self, transaction: InventoryTransaction) -> InventoryTransaction:

@@ -10,7 +10,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api
 from flask_swagger_ui import get_swaggerui_blueprint
 
-from gateway.api import feeds, health, inventory, reservations, workorders
+from gateway.api import feeds, health, inventory, reservations, workorders, workorders_v2
 from gateway.api.json import DecimalJSONProvider
 from gateway.api.problems import register_problem_handlers
 from gateway.config import load_settings
@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     )
     api = Api(app)
     api.register_blueprint(workorders.blp)
+    api.register_blueprint(workorders_v2.blp)
     api.register_blueprint(inventory.blp)
     api.register_blueprint(reservations.blp)
     api.register_blueprint(feeds.events_blp)

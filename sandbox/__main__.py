@@ -43,6 +43,11 @@ def inventory_wsdl(address: str = WSDL_PLACEHOLDER_ADDRESS) -> str:
     wsdl = Wsdl11(application.interface)
     wsdl.build_interface_document(address)
     tree = etree.fromstring(wsdl.get_interface_document())
+    for schema in tree.iter("{http://www.w3.org/2001/XMLSchema}schema"):
+        # spyne emits types in an order that changes between runs; sort for a stable file
+        schema[:] = sorted(
+            schema, key=lambda node: (etree.QName(node).localname, node.get("name", ""))
+        )
     return etree.tostring(tree, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode()
 
 

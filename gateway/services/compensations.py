@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from gateway.domain.errors import (
@@ -26,10 +25,16 @@ from gateway.domain.model import (
     Reservation,
     ReservationRequest,
     ReservationStatus,
-    ReservationType,
-    Source,
-    SourceType,
     WorkOrder,
+)
+from gateway.services.payloads import (
+    decimal,
+    material_from_payload,
+    material_payload,
+    request_from_payload,
+    request_payload,
+    transaction_from_payload,
+    transaction_payload,
 )
 from gateway.services.ports import InventoryPort, WorkOrderPort
 from gateway.services.write_plan import Compensation
@@ -77,7 +82,7 @@ def _restore_header(payload: Mapping[str, Any], _: InventoryPort, orders: WorkOr
     start = payload.get("plannedStart")
     orders.update_work_order(
         payload["workOrderId"],
-        batch_quantity=_decimal(payload["batchQuantity"]),
+        batch_quantity=decimal(payload["batchQuantity"]),
         planned_start=None if start is None else datetime.fromisoformat(start),
     )
 
@@ -86,23 +91,17 @@ def restore_material(work_order_id: str, operation: int, material: Material) -> 
     """Put the material back as it was."""
     return Compensation(
         RESTORE_MATERIAL,
-        {"workOrderId": work_order_id, "operation": operation, "material": _material(material)},
+        {
+            "workOrderId": work_order_id,
+            "operation": operation,
+            "material": material_payload(material),
+        },
     )
 
 
 def _restore_material(payload: Mapping[str, Any], _: InventoryPort, orders: WorkOrderPort) -> None:
-    material = payload["material"]
-    orders.put_material(
-        payload["workOrderId"],
-        int(payload["operation"]),
-        Material(
-            item_number=material["itemNumber"],
-            quantity=_decimal(material["quantity"]),
-            uom=material["uom"],
-            lot=material.get("lot"),
-            is_rework=bool(material.get("isRework", False)),
-        ),
-    )
+    material = material_from_payload(payload["material"])
+    orders.put_material(payload["workOrderId"], int(payload["operation"]), material)
 
 
 def remove_material(work_order_id: str, operation: int, item_number: str) -> Compensation:
@@ -214,100 +213,3 @@ REGISTRY: dict[str, Runner] = {
     RELEASE: _release,
 }
 KINDS = frozenset(REGISTRY)
-
-
-# --- payloads ---------------------------------------------------------------------------
-
-
-def _material(material: Material) -> dict[str, Any]:
-    return {
-        "itemNumber": material.item_number,
-        "quantity": material.quantity,
-        "uom": material.uom,
-        "lot": material.lot,
-        "isRework": material.is_rework,
-    }
-
-
-def request_payload(request: ReservationRequest) -> dict[str, Any]:
-    """A reservation request as JSON."""
-    return {
-        "reference": request.reference,
-        "itemSkuId": request.item_sku_id,
-        "warehouseId": request.warehouse_id,
-        "quantity": request.quantity,
-        "type": request.type.value,
-        "source": {"type": request.source.type.value, "id": request.source.id},
-        "ownerId": request.owner_id,
-        "priority": request.priority,
-        "uom": request.uom,
-        "location": request.location,
-        "lot": request.lot,
-        "expiresAt": _iso(request.expires_at),
-        "createdBy": request.created_by,
-        "override": request.override,
-    }
-
-
-def request_from_payload(payload: Mapping[str, Any]) -> ReservationRequest:
-    """The reservation request ``request_payload`` wrote."""
-    expires = payload.get("expiresAt")
-    return ReservationRequest(
-        reference=payload["reference"],
-        item_sku_id=payload["itemSkuId"],
-        warehouse_id=payload["warehouseId"],
-        quantity=_decimal(payload["quantity"]),
-        type=ReservationType(payload["type"]),
-        source=_source(payload["source"]),
-        owner_id=payload["ownerId"],
-        priority=int(payload["priority"]),
-        uom=payload.get("uom"),
-        location=payload.get("location"),
-        lot=payload.get("lot"),
-        expires_at=None if expires is None else datetime.fromisoformat(expires),
-        created_by=payload.get("createdBy"),
-        override=bool(payload.get("override", False)),
-    )
-
-
-def transaction_payload(transaction: InventoryTransaction) -> dict[str, Any]:
-    """A stock movement to post, as JSON."""
-    return {
-        "reference": transaction.reference,
-        "itemSkuId": transaction.item_sku_id,
-        "warehouseId": transaction.warehouse_id,
-        "quantity": transaction.quantity,
-        "type": transaction.transaction_type,
-        "date": transaction.transaction_date.isoformat(),
-        "source": {"type": transaction.source.type.value, "id": transaction.source.id},
-        "location": transaction.location,
-        "lot": transaction.lot,
-    }
-
-
-def transaction_from_payload(payload: Mapping[str, Any]) -> InventoryTransaction:
-    """The stock movement ``transaction_payload`` wrote."""
-    return InventoryTransaction(
-        reference=payload["reference"],
-        item_sku_id=payload["itemSkuId"],
-        warehouse_id=payload["warehouseId"],
-        quantity=_decimal(payload["quantity"]),
-        transaction_type=payload["type"],
-        transaction_date=datetime.fromisoformat(payload["date"]),
-        source=_source(payload["source"]),
-        location=payload.get("location"),
-        lot=payload.get("lot"),
-    )
-
-
-def _source(payload: Mapping[str, Any]) -> Source:
-    return Source(SourceType(payload["type"]), payload["id"])
-
-
-def _decimal(value: Any) -> Decimal:
-    # Stored payloads come back as Decimal or int; never through float.
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()

@@ -69,7 +69,9 @@ def consume(
     """OPEN → CLOSED: on-hand and reserved drop; the transaction has previous and new on-hand."""
     before = visible_reservation(reservation_id, caller, inventory)
     ensure_may_change(before, caller)
-    _ensure_open(before)
+    if before.status is ReservationStatus.RELEASED:
+        raise ReservationAlreadyReleased(f"Reservation {reservation_id} is already released")
+    # A CLOSED one goes upstream too: a retry with the same reference gets its first answer.
     consumption = inventory.consume(reservation_id, reference)
     transaction = {
         "previousOnHand": consumption.transaction.previous_on_hand,

@@ -1,0 +1,101 @@
+"""REST: the work-order update v2 (SPEC 5.2)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, post_load, validate
+
+from gateway.api.auth import authenticate, current_principal, requires_any_role
+from gateway.api.context import adapters, unit_of_work
+from gateway.api.idempotency import idempotent
+from gateway.api.schemas import WorkOrderReservationsSchema, exact_decimal
+from gateway.auth.roles import MANAGER, OWNER, STAFF
+from gateway.domain.rules import RequestedMaterial
+from gateway.services.workorder_update import (
+    Updater,
+    WorkOrderUpdate,
+    new_request_reference,
+    update_work_order,
+)
+
+blp = Blueprint(
+    "work-orders-v2", __name__, url_prefix="/api/v2/work-orders", description="Work orders (v2)"
+)
+blp.before_request(authenticate)
+
+
+class MaterialLineSchema(Schema):
+    operation = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    item_number = fields.String(
+        data_key="itemNumber", required=True, validate=validate.Length(1, 18)
+    )
+    quantity = exact_decimal(required=True, validate=validate.Range(min=0))
+    uom = fields.String(required=True, validate=validate.Length(1, 10))
+    lot = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(1, 20),
+        metadata={"description": "absent or null keeps the material's lot"},
+    )
+
+    @post_load
+    def requested(self, data: dict[str, Any], **_: Any) -> RequestedMaterial:
+        return RequestedMaterial(**data)
+
+
+class WorkOrderUpdateSchema(Schema):
+    batch_quantity = exact_decimal(
+        data_key="batchQuantity", required=True, validate=validate.Range(min=0, min_inclusive=False)
+    )
+    planned_start = fields.AwareDateTime(data_key="plannedStart", required=True)
+    transaction_date = fields.AwareDateTime(
+        data_key="transactionDate",
+        load_default=None,
+        metadata={"description": "default now; transactions carry it minus 59 seconds"},
+    )
+    materials = fields.List(
+        fields.Nested(MaterialLineSchema), load_default=list, validate=validate.Length(max=1000)
+    )
+
+
+class WorkOrderUpdateQuery(Schema):
+    recipe_name = fields.String(
+        data_key="recipe-name", required=True, validate=validate.Length(1, 40)
+    )
+
+
+@blp.put("/<work_order_id>")
+@blp.arguments(WorkOrderUpdateQuery, location="query", as_kwargs=True)
+@blp.arguments(WorkOrderUpdateSchema)
+@blp.response(200, WorkOrderReservationsSchema)
+@blp.alt_response(404, description="workorder.not_found, recipe.not_found")
+@blp.alt_response(409, description="inventory.reservation.insufficient_stock (rework)")
+@blp.alt_response(422, description="workorder.invalid_batch_quantity, "
+                  "workorder.start_not_in_future, workorder.material_not_in_recipe")  # fmt: skip
+@requires_any_role(STAFF, MANAGER, OWNER)
+@idempotent
+def update(body: dict[str, Any], work_order_id: str, recipe_name: str) -> Any:
+    """Update batch, start and materials all or nothing; answers like the reservations view."""
+    wired, principal = adapters(), current_principal()
+    change = WorkOrderUpdate(
+        work_order_id=work_order_id,
+        recipe_name=recipe_name,
+        batch_quantity=body["batch_quantity"],
+        planned_start=body["planned_start"],
+        transaction_date=body["transaction_date"],
+        materials=tuple(body["materials"]),
+    )
+    return update_work_order(
+        change,
+        Updater(principal.subject, principal.can_see_owner),
+        new_request_reference(),
+        wired.work_orders,
+        wired.inventory,
+        unit_of_work(),
+        datetime.now(UTC),
+        current_app.config.get("WORKORDER_WAREHOUSES") or {},
+    )
