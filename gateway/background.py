@@ -1,15 +1,18 @@
-"""Work the gateway does on its own, in daemon threads: the expiry sweeper (and, later, more)."""
+"""Work the gateway does on its own, in daemon threads: the expiry sweeper and the outbox."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask
 
+from gateway.services.compensations import run_compensation
 from gateway.services.expiry import expire_due
+from gateway.services.outbox import drain
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +50,21 @@ def sweep_once(app: Flask) -> int:
     return expire_due(inventory, store.unit_of_work, datetime.now(UTC))
 
 
+def drain_outbox_once(app: Flask) -> tuple[int, int]:
+    """One pass over the outbox: run every due compensation; returns (done, failed)."""
+    wired = app.extensions["gateway.adapters"]
+
+    def run(kind: str, payload: Mapping[str, Any]) -> None:
+        run_compensation(kind, payload, wired.inventory, wired.work_orders)
+
+    return drain(app.extensions["gateway.store"].outbox, run, datetime.now(UTC))
+
+
 def start_background_work(app: Flask) -> list[Periodic]:
-    """Start the sweeper; returns what to stop at shutdown."""
+    """Start the expiry sweeper and the outbox worker; returns what to stop at shutdown."""
+    sweep_seconds = float(app.config["EXPIRY_SWEEP_SECONDS"])
+    drain_seconds = float(app.config["OUTBOX_DRAIN_SECONDS"])
     return [
-        Periodic(
-            "expiry-sweeper", float(app.config["EXPIRY_SWEEP_SECONDS"]), lambda: sweep_once(app)
-        ).start()
+        Periodic("expiry-sweeper", sweep_seconds, lambda: sweep_once(app)).start(),
+        Periodic("outbox-worker", drain_seconds, lambda: drain_outbox_once(app)).start(),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from werkzeug.serving import make_server
 
 from gateway import demo
 from gateway.app import create_app
-from gateway.background import start_background_work, sweep_once
+from gateway.background import drain_outbox_once, start_background_work, sweep_once
 
 VAR = Path("var")
 STACK_FILE = VAR / "stack.json"
@@ -52,6 +53,21 @@ def serve_command(host: str, port: int) -> None:
     _serve(server, lambda: click.echo(f"gateway listening on http://{host}:{port}"))
     for worker in workers:
         worker.stop()
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """The outbox of compensations still to run."""
+
+
+@outbox_group.command("retry")
+def outbox_retry_command() -> None:
+    """Make every pending entry due now and run one pass."""
+    app = create_app()
+    app.extensions["gateway.store"].outbox.make_all_due(datetime.now(UTC))
+    done, failed = drain_outbox_once(app)
+    pending = app.extensions["gateway.store"].outbox.pending_count()
+    click.echo(f"done {done}, failed {failed}, still pending {pending}")
 
 
 @main.command("sweep")

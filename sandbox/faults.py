@@ -28,6 +28,11 @@ class FaultSettings:
     """Legacy error number every matching inventory call faults with."""
     drop_after_commit: int = 0
     """The next N matching write calls commit, then the connection is dropped unanswered."""
+    fail_writes_from: int | None = None
+    """Counting matching write calls from when this is set, the N-th one and the ones after it
+    are refused (HTTP 503) before anything is done; ``None`` turns this off."""
+    fail_writes_count: int | None = None
+    """How many writes ``fail_writes_from`` refuses; ``None`` means every one until cleared."""
     operations: list[str] = field(default_factory=list)
     """Restrict the faults above to these operation names; empty means every operation."""
     seed: int | None = None
@@ -40,6 +45,7 @@ class FaultKnobs:
         self._lock = threading.Lock()
         self._settings = FaultSettings()
         self._random = random.Random()
+        self._writes_seen = 0
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -55,11 +61,14 @@ class FaultKnobs:
             self._settings = FaultSettings(**merged)
             if "seed" in changes:
                 self._random.seed(changes["seed"])
+            if "fail_writes_from" in changes:
+                self._writes_seen = 0  # "the N-th write" counts from now
             return asdict(self._settings)
 
     def reset(self) -> None:
         with self._lock:
             self._settings = FaultSettings()
+            self._writes_seen = 0
 
     def _applies(self, operation: str) -> bool:
         ops = self._settings.operations
@@ -88,6 +97,17 @@ class FaultKnobs:
                 self._settings.drop_after_commit -= 1
                 return True
             return False
+
+    def take_write_failure(self, operation: str) -> bool:
+        """Count one write; True when ``fail_writes_from`` says this one is refused."""
+        with self._lock:
+            first = self._settings.fail_writes_from
+            if first is None or not self._applies(operation):
+                return False
+            self._writes_seen += 1
+            count = self._settings.fail_writes_count
+            past = self._writes_seen - first
+            return past >= 0 and (count is None or past < count)
 
 
 class CallLog:

@@ -8,7 +8,14 @@ from flask_smorest import Blueprint
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.context import store
-from gateway.api.reservation_schemas import AuditPageSchema, AuditQuery, EventPageSchema, EventQuery
+from gateway.api.reservation_schemas import (
+    AuditPageSchema,
+    AuditQuery,
+    EventPageSchema,
+    EventQuery,
+    OutboxPageSchema,
+    OutboxQuery,
+)
 from gateway.auth.roles import ADMIN, MANAGER, OWNER, STAFF
 from gateway.store.feeds import audit_after, events_after
 
@@ -37,3 +44,13 @@ def follow_events(after: int, limit: int) -> Any:
 def list_audit(after: int, limit: int, target_id: str | None = None) -> Any:
     """Audit entries (who, what, when, before, after), oldest first."""
     return {"entries": audit_after(store().engine, after, limit, target_id)}
+
+
+@admin_blp.get("/outbox")
+@admin_blp.arguments(OutboxQuery, location="query", as_kwargs=True)
+@admin_blp.response(200, OutboxPageSchema)
+@requires_any_role(ADMIN)
+def list_outbox(limit: int, state: str | None = None) -> Any:
+    """Compensations still pending (or done): kind, attempts, last error, next attempt."""
+    outbox = store().outbox
+    return {"entries": outbox.entries(state, limit), "pending": outbox.pending_count()}

@@ -122,3 +122,25 @@ class AuditEntrySchema(Schema):
 
 class AuditPageSchema(Schema):
     entries = fields.List(fields.Nested(AuditEntrySchema))
+
+
+class OutboxQuery(Schema):
+    state = fields.String(validate=validate.OneOf(["pending", "done"]))
+    limit = fields.Integer(validate=validate.Range(1, 1000), load_default=100)
+
+
+class OutboxEntrySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    payload = fields.Dict()
+    state = fields.String()
+    attempts = fields.Integer()
+    created_at = fields.AwareDateTime(data_key="createdAt")
+    next_attempt_at = fields.AwareDateTime(data_key="nextAttemptAt")
+    last_error = fields.String(data_key="lastError", allow_none=True)
+    correlation_id = fields.String(data_key="correlationId", allow_none=True)
+
+
+class OutboxPageSchema(Schema):
+    entries = fields.List(fields.Nested(OutboxEntrySchema))
+    pending = fields.Integer()

@@ -17,7 +17,7 @@ from sandbox.faults import (
     admin_blueprint,
     drop_connection,
 )
-from sandbox.inventory.service import create_inventory_application
+from sandbox.inventory.service import WRITES, create_inventory_application
 from sandbox.inventory.store import InventoryStore
 
 SOAP_PATH = "/soap/inventory"
@@ -69,6 +69,8 @@ class _SoapGate:
         self._knobs.delay(operation)
         if self._knobs.should_error(operation):
             return _plain(start_response, "503 Service Unavailable", b"inventory system busy")
+        if operation in WRITES and self._knobs.take_write_failure(operation):
+            return _plain(start_response, "503 Service Unavailable", b"write refused, nothing done")
         body = b"".join(self._soap(environ, start_response))
         if environ.get(DROP_CONNECTION_KEY):
             drop_connection(environ)

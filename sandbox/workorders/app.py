@@ -2,7 +2,7 @@
 
 Every ``/api`` call needs ``Authorization: Bearer <jwt>``, is counted in the ``CallLog`` under
 its operation name, and passes through the ``FaultKnobs`` (latency, 503s, and for writes a
-connection dropped after the commit). Quantities travel as exact JSON numbers.
+refusal before or a connection dropped after the commit). Quantities travel as exact JSON numbers.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class _Gate:
         def decorate(view: View[P]) -> View[P]:
             @functools.wraps(view)
             def guarded(*args: P.args, **kwargs: P.kwargs) -> Response:
-                refused = self._before(operation)
+                refused = self._before(operation, write)
                 if refused is not None:
                     return refused
                 response = view(*args, **kwargs)
@@ -66,7 +66,7 @@ class _Gate:
 
         return decorate
 
-    def _before(self, operation: str) -> Response | None:
+    def _before(self, operation: str, write: bool) -> Response | None:
         self._calls.record(operation)
         self._knobs.delay(operation)
         if self._knobs.should_error(operation):
@@ -75,6 +75,8 @@ class _Gate:
             response = _error(401, "invalid_token")
             response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
             return response
+        if write and self._knobs.take_write_failure(operation):
+            return _error(503, "unavailable", "write refused by the sandbox (fail_writes_from)")
         return None
 
     def _authorised(self) -> bool:

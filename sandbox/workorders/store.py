@@ -70,6 +70,11 @@ class WorkOrderStore:
             for work_order in fixtures["workOrders"]:
                 _insert_work_order(conn, work_order)
 
+    def add_work_order(self, work_order: dict[str, Any]) -> None:
+        """Insert one more work order, in the fixtures' format (tests make their own)."""
+        with self._transaction(write=True) as conn:
+            _insert_work_order(conn, work_order)
+
     def list_work_orders(
         self, owner_id: str | None = None, status: str | None = None
     ) -> list[dict[str, Any]]:
