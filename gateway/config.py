@@ -39,17 +39,29 @@ DEFAULTS: dict[str, Any] = {
     "UPSTREAM_RETRY_ATTEMPTS": 3,
     "UPSTREAM_RETRY_MAX_WAIT": 2.0,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "UPSTREAM_MAX_ANSWER_BYTES": 8 * 1024 * 1024,
+    # The SOAP endpoint for legacy systems (SPEC §5.4): body limit (413 beyond), XML depth
+    # (inbound and upstream answers), UsernameToken freshness, argon2 result cache.
+    "SOAP_MAX_BODY_BYTES": 2 * 1024 * 1024,
+    "XML_MAX_DEPTH": 100,
+    "SOAP_TOKEN_MAX_AGE_SECONDS": 300,
+    "LEGACY_AUTH_CACHE_SECONDS": 300,
+    # Fernet keys (comma-separated, the first seals) for secrets kept reversibly, e.g. the
+    # secret a PasswordDigest check needs. From GATEWAY_MASTER_KEYS; never in a file.
+    "MASTER_KEYS": None,
     # Managers and Owners may reserve beyond available with ``override: true`` when allowed.
     "RESERVATION_OVERRIDE_ALLOWED": True,
     # The expiry sweeper (runs inside `gateway serve` / `gateway demo`).
     "EXPIRY_SWEEP_SECONDS": 15.0,
     "OUTBOX_DRAIN_SECONDS": 5.0,
+    # Where a work order's rework items are reserved when it holds none yet: owner → warehouse.
+    "WORKORDER_WAREHOUSES": {},
     # The gateway's own database: SQLite under var/ unless GATEWAY_DATABASE_URL says otherwise.
     "DATABASE_URL": "sqlite:///var/gateway.db",
     "DATABASE_AUTO_MIGRATE": True,
 }
 
-SECRET_SETTINGS = frozenset({"AZURE_CLIENT_SECRET"})
+SECRET_SETTINGS = frozenset({"AZURE_CLIENT_SECRET", "MASTER_KEYS"})
 
 
 def load_settings(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:

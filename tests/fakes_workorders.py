@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from gateway.domain.errors import (
     InsufficientStock,
@@ -43,6 +43,7 @@ from gateway.domain.model import (
 )
 
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+T = TypeVar("T")
 
 
 @dataclass
@@ -52,6 +53,8 @@ class WriteGate:
     log: list[str] = field(default_factory=list)
     fail_from: int | None = None
     fail_count: int | None = None
+    lose_answer_of: int | None = None
+    """This write lands, then its answer is lost (like the sandbox's drop_after_commit)."""
     error: Callable[[str], Exception] = lambda what: UpstreamUnavailable("fake", what)
 
     def enter(self, what: str) -> None:
@@ -62,8 +65,13 @@ class WriteGate:
         if past >= 0 and (self.fail_count is None or past < self.fail_count):
             raise self.error(what)
 
+    def leave(self, result: T) -> T:
+        if self.lose_answer_of == len(self.log):
+            raise UpstreamUnavailable("fake", f"answer of {self.log[-1]} lost")
+        return result
+
     def clear(self) -> None:
-        self.fail_from = self.fail_count = None
+        self.fail_from = self.fail_count = self.lose_answer_of = None
 
 
 @dataclass
@@ -96,16 +104,17 @@ class InMemoryWorkOrders:
         if planned_start is not None:
             changes["planned_start"] = planned_start.astimezone(UTC)
         self.orders[work_order_id] = replace(order, **changes)
-        return self.orders[work_order_id]
+        return self.gate.leave(self.orders[work_order_id])
 
     def put_material(self, work_order_id: str, sequence: int, material: Material) -> Material:
         self.gate.enter("put_material")
         self._edit(work_order_id, sequence, material.item_number, material)
-        return material
+        return self.gate.leave(material)
 
     def delete_material(self, work_order_id: str, sequence: int, item_number: str) -> None:
         self.gate.enter("delete_material")
         self._edit(work_order_id, sequence, item_number, None)
+        self.gate.leave(None)
 
     def _edit(self, order_id: str, sequence: int, item: str, material: Material | None) -> None:
         order = self.get_work_order(order_id)
@@ -175,12 +184,12 @@ class InMemoryInventory:
             (r for r in self.reservations.values() if r.reference == request.reference), None
         )
         if made is not None:
-            return made
+            return self.gate.leave(made)
         key = (request.item_sku_id, request.warehouse_id)
         available = self.on_hand.get(key, Decimal(0)) - self.reserved(*key)
         if request.quantity > available and not request.override:
             raise InsufficientStock(f"available {available}")
-        return self._add(request)
+        return self.gate.leave(self._add(request))
 
     def hold(self, request: ReservationRequest) -> Reservation:
         """A reservation the work order already has (test set-up; not a write)."""
@@ -207,12 +216,12 @@ class InMemoryInventory:
             raise ReservationAlreadyClosed()
         released = replace(current, status=ReservationStatus.RELEASED, release_reason=reason)
         self.reservations[reservation_id] = released
-        return released
+        return self.gate.leave(released)
 
     def post_transaction(self, transaction: InventoryTransaction) -> InventoryTransaction:
         self.gate.enter("post_transaction")
         if transaction.reference in self.transactions:
-            return self.transactions[transaction.reference]
+            return self.gate.leave(self.transactions[transaction.reference])
         key = (transaction.item_sku_id, transaction.warehouse_id)
         previous = self.on_hand.get(key, Decimal(0))
         new = previous + transaction.quantity
@@ -221,23 +230,20 @@ class InMemoryInventory:
         self.on_hand[key] = new
         posted = replace(transaction, previous_on_hand=previous, new_on_hand=new)
         self.transactions[transaction.reference] = posted
-        return posted
+        return self.gate.leave(posted)
 
 
 def bread_white() -> Recipe:
     """The demo's BREAD-WHITE: batch 100–1000 step 50, rework RW-9001 and RW-9003."""
+    mixing = {"RM-1001", "RM-1002", "RM-1003", "RM-1005", "RW-9001", "RW-9003"}
     return Recipe(
         name="BREAD-WHITE",
         batch=BatchRule(Decimal(100), Decimal(1000), Decimal(50)),
         operations=(
-            RecipeOperation(
-                10,
-                "Mixing",
-                frozenset({"RM-1001", "RM-1002", "RM-1003", "RM-1005", "RW-9001", "RW-9003"}),
-            ),
+            RecipeOperation(10, "Mixing", frozenset(mixing)),
             RecipeOperation(20, "Baking", frozenset({"RM-1006", "RM-1009"})),
             RecipeOperation(30, "Packaging", frozenset({"PK-2001", "PK-2002"})),
-        ),  # fmt: skip
+        ),
         rework_items=frozenset({"RW-9001", "RW-9003"}),
     )
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.context import store
+from gateway.api.parser import Blueprint
 from gateway.api.reservation_schemas import (
     AuditPageSchema,
     AuditQuery,

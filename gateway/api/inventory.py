@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from gateway.api.auth import authenticate, requires_any_role
 from gateway.api.context import adapters
+from gateway.api.parser import Blueprint
 from gateway.api.schemas import StockLevelSchema, StockQuery
 from gateway.auth.roles import MANAGER, OWNER, STAFF
 from gateway.services.inventory import get_stock_level

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.context import adapters, unit_of_work
 from gateway.api.idempotency import idempotent, request_reference
+from gateway.api.parser import Blueprint
 from gateway.api.reservation_schemas import (
     ConsumptionSchema,
     ReservationBatchSchema,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.context import adapters
+from gateway.api.parser import Blueprint
 from gateway.api.schemas import WorkOrderReservationsQuery, WorkOrderReservationsSchema
 from gateway.auth.roles import MANAGER, OWNER, STAFF
 from gateway.services.workorders import ReservationFilter, get_work_order_reservations

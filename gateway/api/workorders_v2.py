@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, post_load, validate
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.context import adapters, unit_of_work
 from gateway.api.idempotency import idempotent
+from gateway.api.parser import Blueprint
 from gateway.api.schemas import WorkOrderReservationsSchema, exact_decimal
 from gateway.auth.roles import MANAGER, OWNER, STAFF
 from gateway.domain.rules import RequestedMaterial

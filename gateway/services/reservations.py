@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import uuid
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,11 @@ def reserve(
     if request.source.type is SourceType.WORK_ORDER:
         _ensure_work_order_exists(request.source.id, work_orders)
     reservation = inventory.reserve(request)
+    if reservation.status is not ReservationStatus.OPEN:
+        # The reference belongs to an earlier attempt that was undone (its key was freed by the
+        # error): this attempt is a new one and needs a reference of its own.
+        retry_reference = f"{reference[:32]}-{uuid.uuid4().hex[:6]}"
+        reservation = inventory.reserve(replace(request, reference=retry_reference))
     record_change(uow, caller.subject, "reservation.create", None, reservation, "InventoryReserved")
     return reservation
 

@@ -287,3 +287,39 @@ def test_expired_reservation_is_released_by_the_sweeper(
         len([e for e in feed if e["type"] == "InventoryExpired" and e["aggregateId"] == made.id])
         == 1
     )
+
+
+def test_quantities_in_a_request_body_stay_exact(
+    client: FlaskClient, staff_a: dict[str, str], inventory: Any
+) -> None:
+    made = client.post(
+        "/api/inventory/reservations",
+        data='{"itemSkuId": "RM-1002", "warehouseId": "W02", "quantity": 0.1000000000000000001,'
+        ' "type": "SALES", "source": {"type": "sales_order", "id": "SO-EXACT"}}',
+        headers={**staff_a, "Content-Type": "application/json"},
+    )
+    assert made.status_code == 201, made.data
+    assert b'"quantity": 0.1000000000000000001' in made.data
+    assert inventory.get_reservation(made.get_json()["id"]).quantity == Decimal(
+        "0.1000000000000000001"
+    )
+
+
+def test_a_failed_batch_retried_with_the_same_key_reserves_anew(
+    client: FlaskClient, staff_a: dict[str, str], inventory: Any
+) -> None:
+    headers = {**staff_a, "Idempotency-Key": str(uuid.uuid4())}
+    source = {"type": "sales_order", "id": f"SO-{uuid.uuid4().hex[:10]}"}
+    set_available(inventory, "RM-1013", "W02", Decimal(5))
+    lines = [body(quantity=1, source=source), body(sku="RM-1013", quantity=8, source=source)]
+    failed = client.post(
+        "/api/inventory/reservations/batch", json={"lines": lines}, headers=headers
+    )
+    assert failed.status_code == 409  # line 0 was reserved, then cancelled
+    set_available(inventory, "RM-1013", "W02", Decimal(10))  # stock arrives; the client retries
+    retry = client.post("/api/inventory/reservations/batch", json={"lines": lines}, headers=headers)
+    assert retry.status_code == 201, retry.data
+    assert [r["status"] for r in retry.get_json()["reservations"]] == ["OPEN", "OPEN"]
+    listed = client.get(f"/api/inventory/reservations?sourceId={source['id']}&status=OPEN",
+                        headers=staff_a).get_json()  # fmt: skip
+    assert listed["total"] == 2
