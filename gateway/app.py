@@ -7,13 +7,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_smorest import Api
 from flask_swagger_ui import get_swaggerui_blueprint
 
 from gateway.api import feeds, health, inventory, reservations, workorders, workorders_v2
 from gateway.api.json import DecimalJSONProvider
+from gateway.api.openapi import GatewayApi, register_path_ids
+from gateway.api.parser import NOT_XML_TEXT
 from gateway.api.problems import register_problem_handlers
 from gateway.config import load_settings
+from gateway.domain.errors import RequestInvalid
 from gateway.store.gateway_store import GatewayStore
 from gateway.wiring import Adapters, build_adapters
 
@@ -41,12 +43,14 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     app.config.update(API_DOC_SETTINGS)
     load_settings(app, config)
     app.before_request(_take_correlation_id)
+    app.before_request(_refuse_control_characters)
     app.after_request(_return_correlation_id)
     app.extensions["gateway.adapters"] = adapters or build_adapters(app.config)
     app.extensions["gateway.store"] = GatewayStore.open(
         app.config["DATABASE_URL"], auto_migrate=bool(app.config["DATABASE_AUTO_MIGRATE"])
     )
-    api = Api(app)
+    api = GatewayApi(app)
+    register_path_ids(app, api)
     api.register_blueprint(workorders.blp)
     api.register_blueprint(workorders_v2.blp)
     api.register_blueprint(inventory.blp)
@@ -62,6 +66,13 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
 def _take_correlation_id() -> None:
     given = request.headers.get("X-Request-ID", "")
     g.correlation_id = given if 0 < len(given) <= 128 and given.isprintable() else str(uuid.uuid4())
+
+
+def _refuse_control_characters() -> None:
+    """Paths and query strings that XML (hence the legacy upstream) cannot carry are refused."""
+    texts = [request.path, *request.args.keys(), *request.args.values()]
+    if any(NOT_XML_TEXT.search(text) for text in texts):
+        raise RequestInvalid({"url": ["contains control characters"]})
 
 
 def _return_correlation_id(response: Response) -> Response:

@@ -15,10 +15,10 @@ blp = Blueprint("inventory", __name__, url_prefix="/api/inventory", description=
 blp.before_request(authenticate)
 
 
-@blp.get("/items/<sku>/stock")
+@blp.get("/items/<id:sku>/stock")
 @blp.arguments(StockQuery, location="query", as_kwargs=True)
 @blp.response(200, StockLevelSchema)
-@blp.alt_response(404, description="Unknown item (inventory.item.not_found)")
+@blp.problem(404, "Unknown item (inventory.item.not_found)")
 @requires_any_role(STAFF, MANAGER, OWNER)
 def stock_level(sku: str, warehouse_id: str) -> Any:
     """The item's stock level in one warehouse; ``available`` is the ATP figure."""

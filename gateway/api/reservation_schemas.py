@@ -7,31 +7,31 @@ from typing import Any
 from marshmallow import Schema, fields, post_load, validate
 
 from gateway.api.schemas import ReservationSchema, exact_decimal
+from gateway.api.text import Text
 from gateway.domain.model import ReservationStatus, SourceType
 from gateway.domain.reservation_rules import ReservationDraft
 
+MAX_CURSOR = 2**62
+"""Cursors and offsets fit a 64-bit database integer."""
+
 
 class SourceInSchema(Schema):
-    type = fields.String(required=True, metadata={"example": "sales_order"})
-    id = fields.String(required=True, validate=validate.Length(1, 20))
+    type = Text(required=True, metadata={"example": "sales_order"})
+    id = Text(required=True, validate=validate.Length(1, 20))
 
 
 class ReservationCreateSchema(Schema):
     """Quantity, type and expiry are checked by the rules, which answer with their own codes."""
 
-    item_sku_id = fields.String(
-        data_key="itemSkuId", required=True, validate=validate.Length(1, 18)
-    )
-    warehouse_id = fields.String(
-        data_key="warehouseId", required=True, validate=validate.Length(1, 3)
-    )
+    item_sku_id = Text(data_key="itemSkuId", required=True, validate=validate.Length(1, 18))
+    warehouse_id = Text(data_key="warehouseId", required=True, validate=validate.Length(1, 3))
     quantity = exact_decimal(required=True)
-    uom = fields.String(validate=validate.Length(1, 3), load_default=None)
-    location = fields.String(validate=validate.Length(1, 10), load_default=None)
-    lot = fields.String(validate=validate.Length(1, 20), load_default=None)
-    type = fields.String(required=True, metadata={"example": "SALES"})
+    uom = Text(validate=validate.Length(1, 3), load_default=None)
+    location = Text(validate=validate.Length(1, 10), load_default=None)
+    lot = Text(validate=validate.Length(1, 20), load_default=None)
+    type = Text(required=True, metadata={"example": "SALES"})
     source = fields.Nested(SourceInSchema, required=True)
-    owner_id = fields.String(data_key="ownerId", validate=validate.Length(1, 10), load_default=None)
+    owner_id = Text(data_key="ownerId", validate=validate.Length(1, 10), load_default=None)
     priority = fields.Integer(validate=validate.Range(0, 99), load_default=50)
     expires_at = fields.AwareDateTime(data_key="expiresAt", load_default=None)
     override = fields.Boolean(load_default=False)
@@ -53,12 +53,12 @@ class ReservationListSchema(Schema):
 
 
 class ReservationQuery(Schema):
-    item_sku_id = fields.String(data_key="itemSkuId", validate=validate.Length(1, 18))
-    warehouse_id = fields.String(data_key="warehouseId", validate=validate.Length(1, 3))
+    item_sku_id = Text(data_key="itemSkuId", validate=validate.Length(1, 18))
+    warehouse_id = Text(data_key="warehouseId", validate=validate.Length(1, 3))
     status = fields.Enum(ReservationStatus, by_value=True)
     source_type = fields.Enum(SourceType, by_value=True, data_key="sourceType")
-    source_id = fields.String(data_key="sourceId", validate=validate.Length(1, 20))
-    offset = fields.Integer(validate=validate.Range(0), load_default=0)
+    source_id = Text(data_key="sourceId", validate=validate.Length(1, 20))
+    offset = fields.Integer(validate=validate.Range(0, MAX_CURSOR), load_default=0)
     limit = fields.Integer(validate=validate.Range(1, 500), load_default=50)
 
 
@@ -70,7 +70,7 @@ class ReservationPageSchema(Schema):
 
 
 class TransactionSchema(Schema):
-    reference = fields.String()
+    reference = Text()
     quantity = exact_decimal()
     transaction_date = fields.AwareDateTime(data_key="transactionDate")
     previous_on_hand = exact_decimal(data_key="previousOnHand")
@@ -83,17 +83,17 @@ class ConsumptionSchema(Schema):
 
 
 class EventQuery(Schema):
-    after = fields.Integer(validate=validate.Range(0), load_default=0)
+    after = fields.Integer(validate=validate.Range(0, MAX_CURSOR), load_default=0)
     limit = fields.Integer(validate=validate.Range(1, 1000), load_default=100)
 
 
 class EventSchema(Schema):
     id = fields.Integer(metadata={"description": "The cursor: pass it as ?after= to go on"})
-    type = fields.String()
+    type = Text()
     at = fields.AwareDateTime()
-    aggregate_id = fields.String(data_key="aggregateId")
-    owner_id = fields.String(data_key="ownerId", allow_none=True)
-    correlation_id = fields.String(data_key="correlationId", allow_none=True)
+    aggregate_id = Text(data_key="aggregateId")
+    owner_id = Text(data_key="ownerId", allow_none=True)
+    correlation_id = Text(data_key="correlationId", allow_none=True)
     payload = fields.Dict()
 
 
@@ -103,21 +103,21 @@ class EventPageSchema(Schema):
 
 
 class AuditQuery(Schema):
-    target_id = fields.String(data_key="targetId")
-    after = fields.Integer(validate=validate.Range(0), load_default=0)
+    target_id = Text(data_key="targetId")
+    after = fields.Integer(validate=validate.Range(0, MAX_CURSOR), load_default=0)
     limit = fields.Integer(validate=validate.Range(1, 1000), load_default=100)
 
 
 class AuditEntrySchema(Schema):
     id = fields.Integer()
     at = fields.AwareDateTime()
-    actor = fields.String()
-    action = fields.String()
-    target_type = fields.String(data_key="targetType")
-    target_id = fields.String(data_key="targetId")
+    actor = Text()
+    action = Text()
+    target_type = Text(data_key="targetType")
+    target_id = Text(data_key="targetId")
     before = fields.Dict(allow_none=True)
     after = fields.Dict(allow_none=True)
-    correlation_id = fields.String(data_key="correlationId", allow_none=True)
+    correlation_id = Text(data_key="correlationId", allow_none=True)
 
 
 class AuditPageSchema(Schema):
@@ -125,20 +125,20 @@ class AuditPageSchema(Schema):
 
 
 class OutboxQuery(Schema):
-    state = fields.String(validate=validate.OneOf(["pending", "done"]))
+    state = Text(validate=validate.OneOf(["pending", "done"]))
     limit = fields.Integer(validate=validate.Range(1, 1000), load_default=100)
 
 
 class OutboxEntrySchema(Schema):
     id = fields.Integer()
-    kind = fields.String()
+    kind = Text()
     payload = fields.Dict()
-    state = fields.String()
+    state = Text()
     attempts = fields.Integer()
     created_at = fields.AwareDateTime(data_key="createdAt")
     next_attempt_at = fields.AwareDateTime(data_key="nextAttemptAt")
-    last_error = fields.String(data_key="lastError", allow_none=True)
-    correlation_id = fields.String(data_key="correlationId", allow_none=True)
+    last_error = Text(data_key="lastError", allow_none=True)
+    correlation_id = Text(data_key="correlationId", allow_none=True)
 
 
 class OutboxPageSchema(Schema):

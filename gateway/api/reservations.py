@@ -38,7 +38,7 @@ def _overrides_allowed() -> bool:
 @blp.post("/reservations")
 @blp.arguments(ReservationCreateSchema)
 @blp.response(201, ReservationSchema)
-@blp.alt_response(409, description="inventory.reservation.insufficient_stock")
+@blp.problem(409, "inventory.reservation.insufficient_stock")
 @requires_any_role(*RESERVATION_ROLES)
 @idempotent
 def create_reservation(draft: ReservationDraft) -> Any:
@@ -65,7 +65,7 @@ def create_reservations(batch: dict[str, list[ReservationDraft]]) -> Any:
     return {"reservations": made}
 
 
-@blp.put("/reservations/<reservation_id>/release")
+@blp.put("/reservations/<id:reservation_id>/release")
 @blp.response(200, ReservationSchema)
 @requires_any_role(*RESERVATION_ROLES)
 @idempotent
@@ -76,7 +76,7 @@ def release_reservation(reservation_id: str) -> Any:
     )
 
 
-@blp.put("/reservations/<reservation_id>/consume")
+@blp.put("/reservations/<id:reservation_id>/consume")
 @blp.response(200, ConsumptionSchema)
 @requires_any_role(*RESERVATION_ROLES)
 @idempotent
@@ -99,7 +99,7 @@ def list_reservations(offset: int, limit: int, **criteria: Any) -> Any:
     )
 
 
-@blp.get("/reservations/<reservation_id>")
+@blp.get("/reservations/<id:reservation_id>")
 @blp.response(200, ReservationSchema)
 @requires_any_role(*RESERVATION_ROLES)
 def get_reservation(reservation_id: str) -> Any:

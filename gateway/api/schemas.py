@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from gateway.api.text import Text
 from gateway.domain.model import ReservationStatus
 
 
@@ -15,60 +16,60 @@ def exact_decimal(**kwargs: Any) -> fields.Decimal:
 
 
 class ProblemSchema(Schema):
-    type = fields.String()
-    title = fields.String()
+    type = Text()
+    title = Text()
     status = fields.Integer()
-    detail = fields.String()
-    code = fields.String(metadata={"description": "Stable error code (docs/error-codes.md)"})
-    correlationId = fields.String(allow_none=True)
+    detail = Text()
+    code = Text(metadata={"description": "Stable error code (docs/error-codes.md)"})
+    correlationId = Text(allow_none=True)
     errors = fields.Dict(metadata={"description": "Field → messages, for request.invalid"})
 
 
 class SourceSchema(Schema):
-    type = fields.String()
-    id = fields.String()
+    type = Text()
+    id = Text()
 
 
 class ReservationSchema(Schema):
-    id = fields.String()
-    reference = fields.String(allow_none=True)
-    item_sku_id = fields.String(data_key="itemSkuId")
-    warehouse_id = fields.String(data_key="warehouseId")
-    location = fields.String(allow_none=True)
-    lot = fields.String(allow_none=True)
+    id = Text()
+    reference = Text(allow_none=True)
+    item_sku_id = Text(data_key="itemSkuId")
+    warehouse_id = Text(data_key="warehouseId")
+    location = Text(allow_none=True)
+    lot = Text(allow_none=True)
     quantity = exact_decimal()
-    uom = fields.String(allow_none=True)
-    type = fields.String()
+    uom = Text(allow_none=True)
+    type = Text()
     source = fields.Nested(SourceSchema)
     priority = fields.Integer()
-    status = fields.String()
-    release_reason = fields.String(data_key="releaseReason", allow_none=True)
-    owner_id = fields.String(data_key="ownerId")
+    status = Text()
+    release_reason = Text(data_key="releaseReason", allow_none=True)
+    owner_id = Text(data_key="ownerId")
     expires_at = fields.AwareDateTime(data_key="expiresAt", allow_none=True)
     created_at = fields.AwareDateTime(data_key="createdAt", allow_none=True)
-    created_by = fields.String(data_key="createdBy", allow_none=True)
+    created_by = Text(data_key="createdBy", allow_none=True)
     released_at = fields.AwareDateTime(data_key="releasedAt", allow_none=True)
     closed_at = fields.AwareDateTime(data_key="closedAt", allow_none=True)
 
 
 class WorkOrderHeaderSchema(Schema):
-    id = fields.String()
-    status = fields.String()
-    recipe_name = fields.String(data_key="recipeName")
+    id = Text()
+    status = Text()
+    recipe_name = Text(data_key="recipeName")
     batch_quantity = exact_decimal(data_key="batchQuantity")
-    uom = fields.String()
+    uom = Text()
     planned_start = fields.AwareDateTime(data_key="plannedStart", allow_none=True)
-    owner_id = fields.String(data_key="ownerId")
+    owner_id = Text(data_key="ownerId")
 
 
 class MaterialReservationsSchema(Schema):
     operation = fields.Integer(attribute="operation_sequence")
-    operation_name = fields.String(data_key="operationName")
-    item_number = fields.String(attribute="material.item_number", data_key="itemNumber")
-    description = fields.String(allow_none=True)
+    operation_name = Text(data_key="operationName")
+    item_number = Text(attribute="material.item_number", data_key="itemNumber")
+    description = Text(allow_none=True)
     quantity = exact_decimal(attribute="material.quantity")
-    uom = fields.String(attribute="material.uom")
-    lot = fields.String(attribute="material.lot", allow_none=True)
+    uom = Text(attribute="material.uom")
+    lot = Text(attribute="material.lot", allow_none=True)
     is_rework = fields.Boolean(attribute="material.is_rework", data_key="isRework")
     reservations = fields.List(fields.Nested(ReservationSchema))
 
@@ -79,14 +80,14 @@ class WorkOrderReservationsSchema(Schema):
 
 
 class WorkOrderReservationsQuery(Schema):
-    item_sku_id = fields.String(data_key="itemSkuId", validate=validate.Length(1, 18))
+    item_sku_id = Text(data_key="itemSkuId", validate=validate.Length(1, 18))
     status = fields.Enum(ReservationStatus, by_value=True)
-    warehouse_id = fields.String(data_key="warehouseId", validate=validate.Length(1, 3))
+    warehouse_id = Text(data_key="warehouseId", validate=validate.Length(1, 3))
 
 
 class StockLevelSchema(Schema):
-    item_sku_id = fields.String(data_key="itemSkuId")
-    warehouse_id = fields.String(data_key="warehouseId")
+    item_sku_id = Text(data_key="itemSkuId")
+    warehouse_id = Text(data_key="warehouseId")
     on_hand = exact_decimal(data_key="onHand")
     reserved = exact_decimal()
     available = exact_decimal(metadata={"description": "ATP: onHand − reserved"})
@@ -97,6 +98,4 @@ class StockLevelSchema(Schema):
 
 
 class StockQuery(Schema):
-    warehouse_id = fields.String(
-        data_key="warehouseId", required=True, validate=validate.Length(1, 3)
-    )
+    warehouse_id = Text(data_key="warehouseId", required=True, validate=validate.Length(1, 3))

@@ -15,11 +15,11 @@ blp = Blueprint("work-orders", __name__, url_prefix="/api/work-orders", descript
 blp.before_request(authenticate)
 
 
-@blp.get("/<work_order_id>/reservations")
+@blp.get("/<id:work_order_id>/reservations")
 @blp.arguments(WorkOrderReservationsQuery, location="query", as_kwargs=True)
 @blp.response(200, WorkOrderReservationsSchema)
-@blp.alt_response(401, description="Missing or invalid token (auth.unauthenticated)")
-@blp.alt_response(404, description="Unknown work order (workorder.not_found)")
+@blp.problem(401, "Missing or invalid token (auth.unauthenticated)")
+@blp.problem(404, "Unknown work order (workorder.not_found)")
 @requires_any_role(STAFF, MANAGER, OWNER)
 def work_order_reservations(work_order_id: str, **filters: Any) -> Any:
     """The work order's materials, each with its reservations (location, lot, quantity)."""

@@ -13,6 +13,7 @@ from gateway.api.context import adapters, unit_of_work
 from gateway.api.idempotency import idempotent
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import WorkOrderReservationsSchema, exact_decimal
+from gateway.api.text import Text
 from gateway.auth.roles import MANAGER, OWNER, STAFF
 from gateway.domain.rules import RequestedMaterial
 from gateway.services.workorder_update import (
@@ -30,12 +31,10 @@ blp.before_request(authenticate)
 
 class MaterialLineSchema(Schema):
     operation = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    item_number = fields.String(
-        data_key="itemNumber", required=True, validate=validate.Length(1, 18)
-    )
+    item_number = Text(data_key="itemNumber", required=True, validate=validate.Length(1, 18))
     quantity = exact_decimal(required=True, validate=validate.Range(min=0))
-    uom = fields.String(required=True, validate=validate.Length(1, 10))
-    lot = fields.String(
+    uom = Text(required=True, validate=validate.Length(1, 10))
+    lot = Text(
         load_default=None,
         allow_none=True,
         validate=validate.Length(1, 20),
@@ -63,18 +62,16 @@ class WorkOrderUpdateSchema(Schema):
 
 
 class WorkOrderUpdateQuery(Schema):
-    recipe_name = fields.String(
-        data_key="recipe-name", required=True, validate=validate.Length(1, 40)
-    )
+    recipe_name = Text(data_key="recipe-name", required=True, validate=validate.Length(1, 40))
 
 
-@blp.put("/<work_order_id>")
+@blp.put("/<id:work_order_id>")
 @blp.arguments(WorkOrderUpdateQuery, location="query", as_kwargs=True)
 @blp.arguments(WorkOrderUpdateSchema)
 @blp.response(200, WorkOrderReservationsSchema)
-@blp.alt_response(404, description="workorder.not_found, recipe.not_found")
-@blp.alt_response(409, description="inventory.reservation.insufficient_stock (rework)")
-@blp.alt_response(422, description="workorder.invalid_batch_quantity, "
+@blp.problem(404, "workorder.not_found, recipe.not_found")
+@blp.problem(409, "inventory.reservation.insufficient_stock (rework)")
+@blp.problem(422, "workorder.invalid_batch_quantity, "
                   "workorder.start_not_in_future, workorder.material_not_in_recipe")  # fmt: skip
 @requires_any_role(STAFF, MANAGER, OWNER)
 @idempotent
