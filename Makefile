@@ -3,14 +3,24 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The npm `soap` package, a third independent SOAP client for the e2e tests (from its lockfile).
+NODE_CLIENT := tests/e2e/soap_client
+NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 
-.PHONY: run test lint unit integration e2e wsdl clean
+.PHONY: run test lint unit integration e2e wsdl clean node-client
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+$(NODE_STAMP): $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 (apt-get install nodejs npm)"; exit 1; }
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+node-client: $(NODE_STAMP)
 
 run: $(STAMP)
 	$(BIN)/gateway demo
@@ -20,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint $(NODE_STAMP)
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
@@ -29,12 +39,14 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest tests/e2e
 
-# Regenerate wsdl/inventory.wsdl from the sandbox's spyne service (a test fails on drift).
+# Regenerate both contracts from their spyne services (a test fails when either drifts):
+# wsdl/inventory.wsdl (the sandbox's legacy inventory) and wsdl/gateway.wsdl (our SOAP endpoint).
 wsdl: $(STAMP)
 	$(BIN)/python -m sandbox wsdl > wsdl/inventory.wsdl
+	$(BIN)/python -m gateway.soap > wsdl/gateway.wsdl
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(NODE_CLIENT)/node_modules

@@ -1,7 +1,8 @@
 """The legacy inventory system over SOAP (zeep), behind the InventoryPort.
 
-The WSDL is parsed once per process and shared; every call has connect and read timeouts,
-DTDs and entities are refused, and zeep/requests exceptions never cross the port.
+The WSDL is parsed once per process and shared; every call has connect and read timeouts.
+An answer is read only up to a size limit and checked by gateway.xml_guard (no DOCTYPE, bounded
+depth) before zeep parses it; zeep/requests exceptions never cross the port.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 import requests
 import zeep
 import zeep.exceptions
+from lxml import etree
 from zeep.helpers import serialize_object
 from zeep.wsdl import Document
 
@@ -21,6 +23,7 @@ from adapters import legacy_inventory as legacy
 from adapters import legacy_search
 from adapters.inventory_faults import error_for_fault, error_for_transport
 from adapters.resilience import RetryPolicy
+from gateway import xml_guard
 from gateway.domain.errors import UpstreamFault
 from gateway.domain.model import (
     Consumption,
@@ -62,16 +65,49 @@ def parsed_wsdl(location: str) -> Document:
         return _documents[location]
 
 
-class _BearerTransport(zeep.Transport):
-    """A zeep transport that sends a fresh bearer token with every SOAP call."""
+class UnsafeAnswer(zeep.exceptions.Error):
+    """The upstream's answer was too large, had a DOCTYPE or nested too deep."""
 
-    def __init__(self, token: Callable[[], str], **kwargs: Any) -> None:
+
+class _BearerTransport(zeep.Transport):
+    """A zeep transport that sends a fresh bearer token with every SOAP call and reads
+    answers defensively: at most ``max_bytes``, no DOCTYPE, at most ``max_depth`` deep."""
+
+    def __init__(
+        self, token: Callable[[], str], max_bytes: int, max_depth: int, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._token = token
+        self._max_bytes = max_bytes
+        self._max_depth = max_depth
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
         headers = {**headers, "Authorization": f"Bearer {self._token()}"}
-        return super().post(address, message, headers)
+        response = self.session.post(
+            address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
+        )
+        with response:
+            response._content = self._bounded_body(response)
+        _refuse_hostile(response.content, self._max_depth)
+        return response
+
+    def _bounded_body(self, response: requests.Response) -> bytes:
+        try:
+            declared = int(response.headers.get("Content-Length", "0"))
+            if declared > self._max_bytes:
+                raise xml_guard.TooLarge(self._max_bytes)
+            return xml_guard.read_bounded(response.iter_content(xml_guard.CHUNK), self._max_bytes)
+        except (xml_guard.TooLarge, ValueError) as error:
+            raise UnsafeAnswer(f"answer refused: {error}") from None
+
+
+def _refuse_hostile(body: bytes, max_depth: int) -> None:
+    try:
+        xml_guard.inspect(body, max_depth)
+    except xml_guard.UnsafeXml as error:
+        raise UnsafeAnswer(f"answer refused: {error}") from None
+    except etree.XMLSyntaxError:
+        pass  # not XML (e.g. a plain-text 503): zeep reports it as before
 
 
 class InventorySoapClient:
@@ -88,9 +124,13 @@ class InventorySoapClient:
         connect_timeout: float = 3.05,
         read_timeout: float = 10.0,
         retry: RetryPolicy | None = None,
+        max_answer_bytes: int = 8 * 1024 * 1024,
+        max_depth: int = xml_guard.DEFAULT_MAX_DEPTH,
     ) -> None:
         transport = _BearerTransport(
             token=lambda: token_provider.token_for(scope),
+            max_bytes=max_answer_bytes,
+            max_depth=max_depth,
             session=session,
             timeout=read_timeout,
             operation_timeout=(connect_timeout, read_timeout),

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.domain.errors import ItemNotFound
 from gateway.domain.model import (
     Consumption,
     InventoryTransaction,
@@ -108,9 +109,9 @@ class PlantClock:
 
 
 def pad_item_number(sku: str) -> str:
-    """The fixed-width ITEMNO the legacy system expects."""
+    """The fixed-width ITEMNO the legacy system expects; a longer one cannot exist there."""
     if len(sku) > ITEMNO_WIDTH:
-        raise ValueError(f"item number longer than {ITEMNO_WIDTH} characters")
+        raise ItemNotFound(f"No item {sku}: item numbers have at most {ITEMNO_WIDTH} characters")
     return sku.ljust(ITEMNO_WIDTH)
 
 

@@ -16,6 +16,7 @@ from gateway.api.parser import NOT_XML_TEXT
 from gateway.api.problems import register_problem_handlers
 from gateway.config import load_settings
 from gateway.domain.errors import RequestInvalid
+from gateway.soap import mount_soap
 from gateway.store.gateway_store import GatewayStore
 from gateway.wiring import Adapters, build_adapters
 
@@ -60,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     app.register_blueprint(health.bp)
     app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"), url_prefix="/docs")
     register_problem_handlers(app)  # after Api(), which installs handlers of its own
+    mount_soap(app)
     return app
 
 

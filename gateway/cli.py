@@ -1,4 +1,4 @@
-"""The ``gateway`` command: demo, serve, token."""
+"""The ``gateway`` command: demo, serve, token, outbox, sweep, legacy-clients."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 from gateway import demo
 from gateway.app import create_app
 from gateway.background import drain_outbox_once, start_background_work, sweep_once
+from gateway.cli_legacy import legacy_clients_group
 
 VAR = Path("var")
 STACK_FILE = VAR / "stack.json"
@@ -22,6 +23,9 @@ STACK_FILE = VAR / "stack.json"
 @click.group()
 def main() -> None:
     """Reservation gateway for legacy ERPs."""
+
+
+main.add_command(legacy_clients_group)
 
 
 @main.command("demo")
@@ -109,6 +113,7 @@ Reservation gateway demo is up ({readiness.get("status")}).
   Gateway     {url}
   API docs    {stack["docs"]}
   OpenAPI     {stack["openapi"]}
+  SOAP        {url}/soap/gateway?wsdl  (for legacy systems; see README)
   Inventory   {stack["sandbox"]["inventoryUrl"]}  (legacy SOAP, sandbox)
   Work orders {stack["sandbox"]["workOrdersUrl"]}  (REST, sandbox)
   Identity    {stack["sandbox"]["authority"]}  (OpenID Connect, sandbox)

@@ -57,6 +57,8 @@ def build_adapters(settings: Mapping[str, Any]) -> Adapters:
         scope=settings["INVENTORY_SCOPE"],
         clock=PlantClock(settings["PLANT_TIMEZONE"]),
         retry=retry,
+        max_answer_bytes=int(settings["UPSTREAM_MAX_ANSWER_BYTES"]),
+        max_depth=int(settings["XML_MAX_DEPTH"]),
         **timeouts,
     )
     work_orders = WorkOrderRestClient(

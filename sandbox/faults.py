@@ -33,6 +33,9 @@ class FaultSettings:
     are refused (HTTP 503) before anything is done; ``None`` turns this off."""
     fail_writes_count: int | None = None
     """How many writes ``fail_writes_from`` refuses; ``None`` means every one until cleared."""
+    raw_answer: str | None = None
+    """Answer every matching call with this body (HTTP 200, text/xml) instead of the service's
+    answer: a hostile or broken upstream (the XML attack corpus is served this way)."""
     operations: list[str] = field(default_factory=list)
     """Restrict the faults above to these operation names; empty means every operation."""
     seed: int | None = None
@@ -89,6 +92,11 @@ class FaultKnobs:
     def soap_fault_for(self, operation: str) -> int | None:
         with self._lock:
             return self._settings.soap_fault if self._applies(operation) else None
+
+    def raw_answer_for(self, operation: str) -> bytes | None:
+        with self._lock:
+            raw = self._settings.raw_answer if self._applies(operation) else None
+            return None if raw is None else raw.encode()
 
     def take_drop_after_commit(self, operation: str) -> bool:
         """True (and one fewer left) when this write should lose its answer after committing."""

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -59,6 +60,7 @@ def gateway_settings(sandbox: Any, client_secret: str) -> dict[str, Any]:
         **gateway_settings(sandbox.describe(), client_secret),
         "UPSTREAM_RETRY_MAX_WAIT": 0.2,
         "UPSTREAM_READ_TIMEOUT": 5.0,
+        "MASTER_KEYS": Fernet.generate_key().decode(),  # seals PasswordDigest secrets
     }
 
 

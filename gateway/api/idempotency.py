@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -14,6 +13,7 @@ from flask import Response, after_this_request, g, request
 from gateway.api.auth import current_principal
 from gateway.api.context import store, unit_of_work
 from gateway.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, RequestInvalid
+from gateway.services.references import upstream_reference
 from gateway.store.idempotency import Outcome
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,11 +51,7 @@ def request_reference(prefix: str = "GW") -> str:
 
     Derived from caller and key, so a retry with the same key sends the same reference.
     """
-    key = _key()
-    if key is None:
-        return f"{prefix}-{uuid.uuid4().hex[:32]}"
-    seed = f"{current_principal().subject}\n{key}".encode()
-    return f"{prefix}-{hashlib.sha256(seed).hexdigest()[:32]}"
+    return upstream_reference(prefix, current_principal().subject, _key())
 
 
 def _key() -> str | None:

@@ -20,7 +20,7 @@ from gateway.api.reservation_schemas import (
     ReservationQuery,
 )
 from gateway.api.schemas import ReservationSchema, StockLevelSchema
-from gateway.auth.roles import MANAGER, OWNER, STAFF
+from gateway.auth.roles import RESERVATION_ROLES
 from gateway.domain.model import ReservationSearch
 from gateway.domain.reservation_rules import ReservationDraft
 from gateway.services import reservations
@@ -28,7 +28,6 @@ from gateway.services.reservation_batch import reserve_all
 
 blp = Blueprint("reservations", __name__, url_prefix="/api/inventory", description="Reservations")
 blp.before_request(authenticate)
-RESERVATION_ROLES = (STAFF, MANAGER, OWNER)
 
 
 def _overrides_allowed() -> bool:

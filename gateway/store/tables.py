@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -77,4 +79,36 @@ outbox = Table(
     Column("done_at", DateTime(timezone=True)),
     Column("correlation_id", String(128)),
     Index("outbox_due", "state", "next_attempt_at"),
+)
+
+legacy_clients = Table(
+    "legacy_clients",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("roles", Text, nullable=False),  # JSON list of role names
+    Column("owners", Text, nullable=False),  # JSON list of owner ids; "*" means every owner
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True)),
+)
+
+legacy_client_secrets = Table(
+    "legacy_client_secrets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("client_name", String(64), ForeignKey("legacy_clients.name"), nullable=False),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("digest_secret", Text),  # Fernet token; only for clients allowed PasswordDigest
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("not_after", DateTime(timezone=True)),  # refused from then on (rotation grace)
+    Index("legacy_secrets_by_client", "client_name"),
+)
+
+used_nonces = Table(
+    "used_nonces",
+    metadata,
+    Column("client_name", String(64), primary_key=True),
+    Column("nonce", String(128), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("used_nonces_expiry", "expires_at"),
 )

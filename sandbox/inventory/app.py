@@ -69,6 +69,9 @@ class _SoapGate:
         self._knobs.delay(operation)
         if self._knobs.should_error(operation):
             return _plain(start_response, "503 Service Unavailable", b"inventory system busy")
+        raw = self._knobs.raw_answer_for(operation)
+        if raw is not None:
+            return _plain(start_response, "200 OK", raw, "text/xml; charset=utf-8")
         if operation in WRITES and self._knobs.take_write_failure(operation):
             return _plain(start_response, "503 Service Unavailable", b"write refused, nothing done")
         body = b"".join(self._soap(environ, start_response))
@@ -88,6 +91,8 @@ class _SoapGate:
         return True
 
 
-def _plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:
-    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+def _plain(
+    start_response: StartResponse, status: str, body: bytes, content_type: str = "text/plain"
+) -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]

@@ -7,7 +7,7 @@ import pytest
 
 from adapters import legacy_inventory as legacy
 from adapters import legacy_search
-from gateway.domain.errors import RequestInvalid
+from gateway.domain.errors import ItemNotFound, RequestInvalid
 from gateway.domain.model import (
     ReleaseReason,
     ReservationRequest,
@@ -168,8 +168,8 @@ def test_request_is_padded_lettered_and_stamped_in_plant_time() -> None:
     assert payload["QTY"] == Decimal("3.250")
 
 
-def test_item_number_longer_than_the_legacy_field_is_refused() -> None:
-    with pytest.raises(ValueError, match="18"):
+def test_item_number_longer_than_the_legacy_field_cannot_exist() -> None:
+    with pytest.raises(ItemNotFound, match="18"):
         legacy.pad_item_number("X" * 19)
 
 

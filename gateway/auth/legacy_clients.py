@@ -1,0 +1,214 @@
+"""Legacy SOAP clients: who they are, and proving it (UsernameToken or HTTP Basic)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Protocol
+
+from gateway.auth.passwords import (
+    SecretBox,
+    VerifiedPasswords,
+    digests_equal,
+    hash_password,
+    password_digest,
+)
+from gateway.auth.principal import ALL_OWNERS, Principal
+from gateway.auth.roles import RESERVATION_ROLES
+from gateway.domain.errors import Unauthenticated
+
+log = logging.getLogger(__name__)
+
+SUBJECT_PREFIX = "legacy:"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+REFUSED = "Unknown client or wrong credentials"
+CLOCK_SKEW = timedelta(minutes=1)
+MIN_PASSWORD_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    password_hash: str
+    digest_secret: str | None = None
+    """Sealed with the master key; only for clients allowed PasswordDigest."""
+    not_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LegacyClient:
+    name: str
+    roles: frozenset[str]
+    owners: frozenset[str]
+    enabled: bool
+    created_at: datetime
+    disabled_at: datetime | None = None
+    secrets: tuple[StoredSecret, ...] = ()
+
+    def principal(self) -> Principal:
+        """The caller the use cases see: ``legacy:<name>`` with the client's roles and owners."""
+        return Principal.from_owner_claim(SUBJECT_PREFIX + self.name, self.roles, self.owners)
+
+    def live_secrets(self, now: datetime) -> list[StoredSecret]:
+        return [s for s in self.secrets if s.not_after is None or now < s.not_after]
+
+    @property
+    def allows_digest(self) -> bool:
+        return any(s.digest_secret for s in self.secrets)
+
+
+class LegacyClientRepository(Protocol):
+    def find(self, name: str) -> LegacyClient | None:
+        """The client with its secrets, or None."""
+        ...
+
+    def remember_nonce(self, name: str, nonce: str, expires_at: datetime, now: datetime) -> bool:
+        """Record a nonce; False if the client used it before (in any gateway process)."""
+        ...
+
+
+@dataclass(frozen=True)
+class UsernameToken:
+    """A WS-Security UsernameToken as sent: ``created`` is the literal text the digest covers."""
+
+    username: str
+    password: str
+    digest: bool = False
+    nonce: bytes | None = None
+    created: str | None = None
+
+
+class LegacyAuthenticator:
+    """Turns a legacy client's credentials into a Principal, or raises Unauthenticated."""
+
+    def __init__(
+        self,
+        clients: LegacyClientRepository,
+        passwords: VerifiedPasswords,
+        box: SecretBox | None,
+        max_age: timedelta = timedelta(minutes=5),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._clients = clients
+        self._passwords = passwords
+        self._box = box
+        self._max_age = max_age
+        self._clock = clock
+
+    def by_basic(self, name: str, password: str) -> Principal:
+        """HTTP Basic: the password is checked against the stored argon2id hashes."""
+        client = self._known(name)
+        self._check_password(client, password, self._clock())
+        return self._admitted(client)
+
+    def by_username_token(self, token: UsernameToken) -> Principal:
+        """PasswordText or PasswordDigest; a nonce is accepted once, a Created only while fresh."""
+        now = self._clock()
+        client = self._known(token.username)
+        created = self._fresh(token, now)
+        if token.digest:
+            self._check_digest(client, token, now)
+        else:
+            self._check_password(client, token.password, now)
+        principal = self._admitted(client)
+        if token.nonce is not None and created is not None:
+            self._spend_nonce(client.name, token.nonce, created, now)
+        return principal
+
+    def _known(self, name: str) -> LegacyClient:
+        client = self._clients.find(name) if NAME_PATTERN.fullmatch(name) else None
+        if client is None:
+            self._passwords.matches(_dummy_hash(), name)  # the same work as for a known name
+            log.info("legacy client refused: unknown name")
+            raise Unauthenticated(REFUSED)
+        return client
+
+    def _check_password(self, client: LegacyClient, password: str, now: datetime) -> None:
+        hashes = [secret.password_hash for secret in client.live_secrets(now)]
+        if not any(self._passwords.matches(stored, password) for stored in hashes):
+            log.info("legacy client %s refused: wrong password", client.name)
+            raise Unauthenticated(REFUSED)
+
+    def _check_digest(self, client: LegacyClient, token: UsernameToken, now: datetime) -> None:
+        if token.nonce is None or token.created is None:
+            raise Unauthenticated("PasswordDigest needs a Nonce and a Created time")
+        for secret in client.live_secrets(now):
+            clear = self._clear_secret(secret)
+            expected = clear and password_digest(token.nonce, token.created, clear)
+            if expected and digests_equal(token.password, expected):
+                return
+        log.info("legacy client %s refused: digest does not match", client.name)
+        raise Unauthenticated(REFUSED)
+
+    def _clear_secret(self, secret: StoredSecret) -> str | None:
+        if self._box is None or secret.digest_secret is None:
+            return None
+        return self._box.open(secret.digest_secret)
+
+    def _fresh(self, token: UsernameToken, now: datetime) -> datetime | None:
+        if token.created is None:
+            if token.nonce is not None:
+                raise Unauthenticated("A Nonce needs a Created time")
+            return None
+        created = _instant(token.created)
+        if created > now + CLOCK_SKEW or now - created > self._max_age:
+            raise Unauthenticated("The UsernameToken's Created time is too old or in the future")
+        return created
+
+    def _spend_nonce(self, name: str, nonce: bytes, created: datetime, now: datetime) -> None:
+        if not 4 <= len(nonce) <= 64:
+            raise Unauthenticated("The Nonce must be 4 to 64 bytes")
+        expires = created + self._max_age + CLOCK_SKEW  # a replay after that is stale anyway
+        if not self._clients.remember_nonce(name, nonce.hex(), expires, now):
+            log.warning("legacy client %s refused: nonce replayed", name)
+            raise Unauthenticated("This Nonce was used before")
+
+    @staticmethod
+    def _admitted(client: LegacyClient) -> Principal:
+        if not client.enabled:
+            log.info("legacy client %s refused: disabled", client.name)
+            raise Unauthenticated(REFUSED)
+        return client.principal()
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("never-a-client-password")
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Unauthenticated("The UsernameToken's Created time is not ISO 8601") from None
+    if moment.tzinfo is None:
+        raise Unauthenticated("The UsernameToken's Created time needs a time zone")
+    return moment.astimezone(UTC)
+
+
+def new_client(
+    name: str,
+    roles: frozenset[str],
+    owners: frozenset[str],
+    password: str,
+    box: SecretBox | None,
+    allow_digest: bool,
+    now: datetime,
+) -> LegacyClient:
+    """A client ready to store, or ValueError saying what is wrong with the request."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise ValueError("name: 1 to 64 letters, digits, '.', '_' or '-', starting alphanumeric")
+    if not roles or not roles <= RESERVATION_ROLES:
+        raise ValueError("roles: one or more of " + ", ".join(sorted(RESERVATION_ROLES)))
+    if not owners or (ALL_OWNERS in owners and len(owners) > 1):
+        raise ValueError("owners: one or more owner ids, or '*' alone for every owner")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if allow_digest and box is None:
+        raise ValueError("PasswordDigest needs GATEWAY_MASTER_KEYS to seal the secret")
+    sealed = box.seal(password) if allow_digest and box else None
+    secret = StoredSecret(hash_password(password), sealed)
+    return LegacyClient(name, roles, owners, True, now, secrets=(secret,))

@@ -1,0 +1,55 @@
+"""The gateway's SOAP endpoint for legacy systems, mounted at /soap/gateway (SPEC §5.4)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask
+from spyne import Fault
+from spyne.server.wsgi import WsgiApplication
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from gateway.auth.legacy_clients import LegacyAuthenticator
+from gateway.auth.passwords import SecretBox, VerifiedPasswords
+from gateway.soap.gate import SoapGate
+from gateway.soap.service import create_gateway_application
+from gateway.soap.types import GatewayFault
+from gateway.soap.wsdl import WsdlDocuments
+
+SOAP_PATH = "/soap/gateway"
+SPYNE_LOGGERS = (
+    "spyne.application",
+    "spyne.application.client",
+    "spyne.server.wsgi",
+    "spyne.server._base",
+)
+
+
+class _AnsweredFaults(logging.Filter):
+    """spyne logs every fault it sends with a stack trace; ours are answers, not incidents
+    (faults.py logs the real incidents, with their correlation id)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        answered = isinstance(record.msg, GatewayFault) or (
+            isinstance(record.msg, Fault) and str(record.msg.faultcode).startswith("Client")
+        )
+        return not answered
+
+
+def mount_soap(app: Flask) -> None:
+    """Serve the SOAP service at SOAP_PATH, beside the Flask app (after its adapters and store)."""
+    config = app.config
+    authenticator = LegacyAuthenticator(
+        clients=app.extensions["gateway.store"].legacy_clients,
+        passwords=VerifiedPasswords(float(config["LEGACY_AUTH_CACHE_SECONDS"])),
+        box=SecretBox.from_setting(config["MASTER_KEYS"]),
+        max_age=timedelta(seconds=float(config["SOAP_TOKEN_MAX_AGE_SECONDS"])),
+    )
+    soap = WsgiApplication(create_gateway_application())
+    gate = SoapGate(soap, app, authenticator, WsdlDocuments())
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SOAP_PATH: gate})  # type: ignore[method-assign]
+    for name in SPYNE_LOGGERS:
+        spyne_log = logging.getLogger(name)
+        if not any(isinstance(f, _AnsweredFaults) for f in spyne_log.filters):
+            spyne_log.addFilter(_AnsweredFaults())

@@ -1,0 +1,51 @@
+"""What one SOAP call works with: the caller, the adapters, its unit of work, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gateway.auth.principal import Principal
+
+if TYPE_CHECKING:
+    from gateway.store.gateway_store import GatewayStore
+    from gateway.store.unit_of_work import SqlUnitOfWork
+    from gateway.wiring import Adapters
+
+CONTEXT_KEY = "gateway.soap.call"
+"""Where the gate leaves the SoapCall in the WSGI environ for the spyne service."""
+
+
+@dataclass
+class SoapCall:
+    correlation_id: str
+    adapters: Adapters
+    store: GatewayStore
+    settings: Mapping[str, Any]
+    principal: Principal | None = None
+    _uow: SqlUnitOfWork | None = field(default=None, repr=False)
+
+    @property
+    def caller(self) -> Principal:
+        if self.principal is None:  # the gate authenticates before spyne runs
+            raise RuntimeError("SOAP call without an authenticated caller")
+        return self.principal
+
+    @property
+    def uow(self) -> SqlUnitOfWork:
+        """The call's unit of work, made on first use (reads never open one)."""
+        if self._uow is None:
+            self._uow = self.store.unit_of_work(self.correlation_id)
+        return self._uow
+
+    def commit(self) -> None:
+        """Write what the use case recorded (audit, events, outbox), if anything."""
+        if self._uow is not None:
+            self._uow.commit()
+
+
+def soap_call(ctx: Any) -> SoapCall:
+    """The SoapCall of a spyne method context."""
+    call: SoapCall = ctx.transport.req_env[CONTEXT_KEY]
+    return call

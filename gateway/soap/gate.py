@@ -1,0 +1,180 @@
+"""The WSGI gate in front of spyne: size, hostile XML, SOAPAction and authentication first.
+
+Nothing reaches spyne that is over the size limit, has a DOCTYPE, nests too deep, names another
+operation in SOAPAction than in its body, or comes from an unauthenticated caller. The gate's
+own refusals are the same SOAP faults spyne's are (HTTP 500), except an oversized body: 413.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+from lxml import etree
+from werkzeug.wrappers import Request
+
+from gateway import xml_guard
+from gateway.auth.legacy_clients import LegacyAuthenticator
+from gateway.auth.principal import Principal
+from gateway.domain.errors import GatewayError, RequestInvalid, Unauthenticated
+from gateway.soap.context import CONTEXT_KEY, SoapCall
+from gateway.soap.envelope import NotAnEnvelope, operation_of, username_token, without_security
+from gateway.soap.faults import fault_document, fault_for, internal_fault, new_fault
+from gateway.soap.wsdl import WsdlDocuments
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+XML = "text/xml; charset=utf-8"
+DISCARD_LIMIT = 64 * 1024 * 1024
+"""An oversized body is read and dropped in small chunks up to this much, so the client sees
+the 413 rather than a reset connection; past it the server just closes the connection."""
+
+
+class SoapGate:
+    """A WSGI app: checks and authenticates a call, then hands it to the spyne application."""
+
+    def __init__(
+        self, soap: WsgiApp, app: Flask, authenticator: LegacyAuthenticator, wsdl: WsdlDocuments
+    ) -> None:
+        self._soap = soap
+        self._app = app
+        self._authenticator = authenticator
+        self._wsdl = wsdl
+        self._max_bytes = int(app.config["SOAP_MAX_BODY_BYTES"])
+        self._max_depth = int(app.config["XML_MAX_DEPTH"])
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        correlation_id = _correlation_id(environ)
+        answer = _with_request_id(start_response, correlation_id)
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "GET" and "wsdl" in environ.get("QUERY_STRING", "").lower():
+            return _respond(
+                answer, "200 OK", self._wsdl.for_address(Request(environ).base_url.rstrip("/"))
+            )
+        if method != "POST":
+            return _respond(
+                answer, "405 Method Not Allowed", b"POST a SOAP 1.1 envelope", "text/plain"
+            )
+        try:
+            call = self._admit(environ, correlation_id)
+        except xml_guard.TooLarge as error:
+            _discard(environ)
+            fault = new_fault("request.too_large", str(error), correlation_id)
+            return _respond(answer, "413 Request Entity Too Large", fault_document(fault))
+        except GatewayError as error:
+            return _fault(answer, fault_for(error, correlation_id))
+        except Exception as error:  # a bug, or the database down: logged, answered without detail
+            return _fault(answer, internal_fault(error, correlation_id))
+        environ[CONTEXT_KEY] = call
+        return self._soap(environ, answer)
+
+    def _admit(self, environ: dict[str, Any], correlation_id: str) -> SoapCall:
+        """The checked call, with the envelope (credentials removed) put back for spyne."""
+        root = self._envelope(environ)
+        principal = self._authenticate(environ, root)
+        cleaned = without_security(root)
+        environ["wsgi.input"] = io.BytesIO(cleaned)
+        environ["CONTENT_LENGTH"] = str(len(cleaned))
+        extensions = self._app.extensions
+        return SoapCall(
+            correlation_id,
+            extensions["gateway.adapters"],
+            extensions["gateway.store"],
+            self._app.config,
+            principal,
+        )
+
+    def _envelope(self, environ: dict[str, Any]) -> etree._Element:
+        length = _content_length(environ)
+        if length is not None and length > self._max_bytes:
+            raise xml_guard.TooLarge(self._max_bytes)  # refused before a byte is read
+        chunks = xml_guard.stream_chunks(environ["wsgi.input"], length, self._max_bytes)
+        body = xml_guard.read_bounded(chunks, self._max_bytes)
+        try:
+            root = xml_guard.parse(body, self._max_depth)
+            operation = operation_of(root)
+        except (xml_guard.UnsafeXml, etree.XMLSyntaxError, NotAnEnvelope) as error:
+            raise RequestInvalid({"body": [_first_line(error)]}, "The XML is refused") from None
+        _check_action(environ.get("HTTP_SOAPACTION"), operation)
+        return root
+
+    def _authenticate(self, environ: dict[str, Any], root: etree._Element) -> Principal:
+        token = username_token(root)
+        if token is not None:
+            return self._authenticator.by_username_token(token)
+        scheme, _, encoded = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() == "basic":
+            name, password = _basic_credentials(encoded)
+            return self._authenticator.by_basic(name, password)
+        raise Unauthenticated("Send a WS-Security UsernameToken or HTTP Basic credentials")
+
+
+def _check_action(header: str | None, operation: str) -> None:
+    """An empty or absent SOAPAction is allowed (SOAP 1.1: "the request URI"); another
+    operation's name is not: a proxy may have routed or authorised the call by it."""
+    action = (header or "").strip().strip('"').strip()
+    if action and action != operation:
+        raise RequestInvalid(
+            {"SOAPAction": [f"names {action!r} but the body calls {operation!r}"]},
+            "SOAPAction and body disagree",
+        )
+
+
+def _basic_credentials(encoded: str) -> tuple[str, str]:
+    try:
+        name, colon, password = (
+            base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+        )
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Unauthenticated("Malformed HTTP Basic credentials") from None
+    if not colon:
+        raise Unauthenticated("Malformed HTTP Basic credentials")
+    return name, password
+
+
+def _discard(environ: dict[str, Any]) -> None:
+    length = min(_content_length(environ) or DISCARD_LIMIT, DISCARD_LIMIT)
+    for _ in xml_guard.stream_chunks(environ["wsgi.input"], length, DISCARD_LIMIT):
+        pass  # constant memory, whatever the WSGI server would do with an unread body
+
+
+def _content_length(environ: dict[str, Any]) -> int | None:
+    """The declared length; None for a chunked body (read to its end), 0 for no body at all."""
+    given = (environ.get("CONTENT_LENGTH") or "").strip()
+    if not given:
+        return None if environ.get("wsgi.input_terminated") else 0
+    if not given.isdigit():
+        raise RequestInvalid({"Content-Length": ["must be a number"]})
+    return int(given)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+
+
+def _correlation_id(environ: dict[str, Any]) -> str:
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    return given if 0 < len(given) <= 128 and given.isprintable() else str(uuid.uuid4())
+
+
+def _with_request_id(start_response: StartResponse, correlation_id: str) -> StartResponse:
+    def start(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+        return start_response(status, [*headers, ("X-Request-ID", correlation_id)], *rest)
+
+    return start
+
+
+def _fault(start_response: StartResponse, fault: Any) -> list[bytes]:
+    return _respond(start_response, "500 Internal Server Error", fault_document(fault))
+
+
+def _respond(
+    start_response: StartResponse, status: str, body: bytes, content_type: str = XML
+) -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]

@@ -1,0 +1,150 @@
+"""The common model ⇄ the SOAP contract's types (the REST schemas' counterpart)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from gateway.domain import model
+from gateway.domain.errors import RequestInvalid
+from gateway.domain.reservation_rules import ReservationDraft
+from gateway.domain.rules import RequestedMaterial
+from gateway.services.workorders import MaterialReservations, WorkOrderReservations
+from gateway.soap import types
+
+
+def aware(moment: datetime | None, field: str) -> datetime | None:
+    """A timestamp from a request; one without a time zone is a 400, as over REST."""
+    if moment is not None and moment.tzinfo is None:
+        raise RequestInvalid({field: ["needs a time zone (e.g. Z or +01:00)"]})
+    return moment
+
+
+def draft_from(request: Any) -> ReservationDraft:
+    """CreateReservation's ReservationRequest as the rules take it."""
+    return ReservationDraft(
+        item_sku_id=request.itemSkuId,
+        warehouse_id=request.warehouseId,
+        quantity=request.quantity,
+        type=request.type,
+        source_type=request.source.type,
+        source_id=request.source.id,
+        owner_id=request.ownerId,
+        priority=50 if request.priority is None else request.priority,
+        uom=request.uom,
+        location=request.location,
+        lot=request.lot,
+        expires_at=aware(request.expiresAt, "reservation.expiresAt"),
+        override=bool(request.override),
+    )
+
+
+def materials_from(lines: Iterable[Any] | None) -> tuple[RequestedMaterial, ...]:
+    return tuple(
+        RequestedMaterial(line.operation, line.itemNumber, line.quantity, line.uom, line.lot)
+        for line in lines or ()
+    )
+
+
+def search_from(**criteria: Any) -> model.ReservationSearch:
+    """ListReservations' filters; the spyne schema already checked the enumerations."""
+    return model.ReservationSearch(
+        item_sku_id=criteria["itemSkuId"],
+        warehouse_id=criteria["warehouseId"],
+        status=model.ReservationStatus(criteria["status"]) if criteria["status"] else None,
+        source_type=model.SourceType(criteria["sourceType"]) if criteria["sourceType"] else None,
+        source_id=criteria["sourceId"],
+    )
+
+
+def reservation_out(reservation: model.Reservation) -> types.Reservation:
+    return types.Reservation(
+        id=reservation.id,
+        reference=reservation.reference,
+        itemSkuId=reservation.item_sku_id,
+        warehouseId=reservation.warehouse_id,
+        location=reservation.location,
+        lot=reservation.lot,
+        quantity=reservation.quantity,
+        uom=reservation.uom,
+        type=reservation.type.value,
+        source=types.Source(type=reservation.source.type.value, id=reservation.source.id),
+        priority=reservation.priority,
+        status=reservation.status.value,
+        releaseReason=reservation.release_reason.value if reservation.release_reason else None,
+        ownerId=reservation.owner_id,
+        expiresAt=reservation.expires_at,
+        createdAt=reservation.created_at,
+        createdBy=reservation.created_by,
+        releasedAt=reservation.released_at,
+        closedAt=reservation.closed_at,
+    )
+
+
+def page_out(page: model.Page[model.Reservation]) -> types.ReservationPage:
+    return types.ReservationPage(
+        items=[reservation_out(r) for r in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
+def consumption_out(consumption: model.Consumption) -> types.Consumption:
+    transaction = consumption.transaction
+    return types.Consumption(
+        reservation=reservation_out(consumption.reservation),
+        transaction=types.InventoryTransaction(
+            reference=transaction.reference,
+            quantity=transaction.quantity,
+            transactionDate=transaction.transaction_date,
+            previousOnHand=transaction.previous_on_hand,
+            newOnHand=transaction.new_on_hand,
+        ),
+    )
+
+
+def stock_level_out(level: model.StockLevel) -> types.StockLevel:
+    return types.StockLevel(
+        itemSkuId=level.item_sku_id,
+        warehouseId=level.warehouse_id,
+        onHand=level.on_hand,
+        reserved=level.reserved,
+        available=level.available,
+        stockTracked=level.stock_tracked,
+        allowNegativeStock=level.allow_negative_stock,
+        minStockLevel=level.min_stock_level,
+        reorderPoint=level.reorder_point,
+    )
+
+
+def work_order_reservations_out(found: WorkOrderReservations) -> types.WorkOrderReservations:
+    order = found.work_order
+    return types.WorkOrderReservations(
+        workOrder=types.WorkOrder(
+            id=order.id,
+            status=order.status.value,
+            recipeName=order.recipe_name,
+            batchQuantity=order.batch_quantity,
+            uom=order.uom,
+            plannedStart=order.planned_start,
+            ownerId=order.owner_id,
+        ),
+        materials=[_material_out(m) for m in found.materials],
+    )
+
+
+def _material_out(found: MaterialReservations) -> types.MaterialReservations:
+    material = found.material
+    return types.MaterialReservations(
+        operation=found.operation_sequence,
+        operationName=found.operation_name,
+        itemNumber=material.item_number,
+        description=found.description,
+        quantity=material.quantity,
+        uom=material.uom,
+        lot=material.lot,
+        isRework=material.is_rework,
+        reservations=[reservation_out(r) for r in found.reservations],
+    )

@@ -1,0 +1,200 @@
+"""The SOAP endpoint against the real sandbox, on SQLite and PostgreSQL, driven by zeep."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+import zeep
+import zeep.exceptions
+from flask import Flask
+from zeep.wsse.username import UsernameToken
+
+from gateway.app import create_app
+from gateway.auth.legacy_clients import new_client
+from gateway.auth.passwords import SecretBox
+from tests.live_server import serving
+from tests.soap_helpers import GW, NS, PATH, envelope, fault_of, headers, security_header
+
+PASSWORD = "integration-password-1"
+
+
+@pytest.fixture(scope="module")
+def soap_url(gateway_app: Flask) -> Iterator[str]:
+    with serving(gateway_app) as base:
+        yield base + PATH
+
+
+@pytest.fixture(scope="module")
+def register(gateway_app: Flask) -> Callable[..., str]:
+    """Add a legacy client with a unique name; returns the name."""
+    box = SecretBox.from_setting(gateway_app.config["MASTER_KEYS"])
+
+    def add(role: str = "Reservations.Staff", owner: str = "PLANT-A", digest: bool = True) -> str:
+        name = f"mes-{uuid.uuid4().hex[:10]}"
+        client = new_client(
+            name, frozenset({role}), frozenset({owner}), PASSWORD, box, digest, datetime.now(UTC)
+        )
+        gateway_app.extensions["gateway.store"].legacy_clients.add(client)
+        return name
+
+    return add
+
+
+@pytest.fixture(scope="module")
+def connect(soap_url: str) -> Callable[..., Any]:
+    """A zeep client built from nothing but the WSDL URL, as a legacy client's."""
+
+    def client(name: str, digest: bool = True, **token: Any) -> Any:
+        wsse = UsernameToken(name, PASSWORD, use_digest=digest, **token)
+        return zeep.Client(soap_url + "?wsdl", wsse=wsse).service
+
+    return client
+
+
+def reservation(source_id: str, owner: str | None = None, quantity: str = "1.5") -> dict[str, Any]:
+    return {
+        "itemSkuId": "RM-1002",
+        "warehouseId": "W02",
+        "quantity": Decimal(quantity),
+        "type": "SALES",
+        "source": {"type": "sales_order", "id": source_id},
+        "expiresAt": datetime.now(UTC) + timedelta(days=1),
+        "ownerId": owner,
+    }
+
+
+def fault_code(error: zeep.exceptions.Fault) -> str:
+    code: str = error.detail.findtext("g:GatewayFault/g:code", namespaces=NS)
+    return code
+
+
+def test_create_list_consume_and_release_over_soap(
+    register: Callable[..., str], connect: Callable[..., Any]
+) -> None:
+    service, source = connect(register()), f"SO-{uuid.uuid4().hex[:8]}"
+    made = service.CreateReservation(reservation(source), reference=f"{source}-1")
+    assert (made.status, made.quantity, made.ownerId) == ("OPEN", Decimal("1.500"), "PLANT-A")
+    again = service.CreateReservation(reservation(source), reference=f"{source}-1")
+    assert again.id == made.id  # a retry with the same reference lands once
+    page = service.ListReservations(sourceType="sales_order", sourceId=source)
+    assert [r.id for r in page["items"]["Reservation"]] == [made.id] and page.total == 1
+    second = service.CreateReservation(reservation(source, quantity="2"), reference=f"{source}-2")
+    consumed = service.ConsumeReservation(second.id)
+    assert consumed.reservation.status == "CLOSED"
+    assert consumed.transaction.previousOnHand - consumed.transaction.newOnHand == Decimal(2)
+    assert service.ReleaseReservation(made.id).status == "RELEASED"
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        service.ReleaseReservation(made.id)
+    assert fault_code(fault.value) == "inventory.reservation.already_released"
+    assert fault.value.code.endswith("Client")
+
+
+def test_stock_level_and_work_order_reservations(
+    register: Callable[..., str], connect: Callable[..., Any]
+) -> None:
+    service = connect(register(), digest=False)
+    level = service.GetStockLevel("RM-1002", "W02")
+    assert level.available == level.onHand - level.reserved
+    found = service.GetWorkOrderReservations("WO-1001", status="OPEN")
+    reservations = [
+        r
+        for m in found.materials["MaterialReservations"]
+        for r in (m.reservations["Reservation"] if m.reservations else [])
+    ]
+    assert found.workOrder.id == "WO-1001" and reservations
+    assert all(r.lot and r.location and r.status == "OPEN" for r in reservations)
+
+
+def test_update_work_order_applies_the_recipe_rules(
+    register: Callable[..., str], connect: Callable[..., Any]
+) -> None:
+    service = connect(register())
+    start = datetime(2027, 4, 1, 5, 0, tzinfo=UTC)
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        service.UpdateWorkOrder("WO-1000", "BREAD-WHITE", Decimal(301), start)
+    assert fault_code(fault.value) == "workorder.invalid_batch_quantity"
+    updated = service.UpdateWorkOrder("WO-1000", "BREAD-WHITE", Decimal(300), start)
+    assert (updated.workOrder.id, updated.workOrder.batchQuantity) == ("WO-1000", Decimal(300))
+
+
+def test_a_client_of_owner_b_cannot_see_or_touch_owner_as_reservations(
+    register: Callable[..., str], connect: Callable[..., Any]
+) -> None:
+    plant_a, plant_b = connect(register()), connect(register(owner="PLANT-B"))
+    source = f"SO-{uuid.uuid4().hex[:8]}"
+    made = plant_a.CreateReservation(reservation(source))
+    page = plant_b.ListReservations(sourceType="sales_order", sourceId=source)
+    assert page.total == 0 and not page["items"]
+    for attempt, code in [
+        (lambda: plant_b.ReleaseReservation(made.id), "inventory.reservation.not_found"),
+        (lambda: plant_b.GetWorkOrderReservations("WO-1001"), "workorder.not_found"),
+        (
+            lambda: plant_b.CreateReservation(reservation(source, owner="PLANT-A")),
+            "inventory.reservation.invalid_owner",
+        ),
+    ]:
+        with pytest.raises(zeep.exceptions.Fault) as fault:
+            attempt()
+        assert fault_code(fault.value) == code
+    assert plant_a.ReleaseReservation(made.id).status == "RELEASED"
+
+
+def test_a_replayed_nonce_is_refused(
+    register: Callable[..., str], connect: Callable[..., Any]
+) -> None:
+    name = register()
+    replaying = connect(name, nonce=uuid.uuid4().hex, created=datetime.now(UTC))
+    assert replaying.GetStockLevel("RM-1002", "W02").itemSkuId == "RM-1002"
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        replaying.GetStockLevel("RM-1002", "W02")
+    assert fault_code(fault.value) == "auth.unauthenticated"
+    assert connect(name).GetStockLevel("RM-1002", "W02")  # fresh nonces still work
+
+
+def test_a_nonce_used_on_one_gateway_process_is_refused_by_another(
+    gateway_app: Flask, register: Callable[..., str]
+) -> None:
+    """Two apps on one database share nothing but it, like two gateway processes."""
+    other = create_app({**gateway_app.config, "DATABASE_URL": gateway_app.config["DATABASE_URL"]})
+    name, created = register(), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    header = security_header(name, PASSWORD, digest=True, nonce=os.urandom(16), created=created)
+    body = envelope(
+        "GetStockLevel",
+        "<g:itemSkuId>RM-1002</g:itemSkuId><g:warehouseId>W02</g:warehouseId>",
+        header,
+    )
+    first = gateway_app.test_client().post(PATH, data=body, headers=headers("GetStockLevel"))
+    assert first.status_code == 200, first.data
+    replay = other.test_client().post(PATH, data=body, headers=headers("GetStockLevel"))
+    assert fault_of(replay.data).code == "auth.unauthenticated"
+
+
+def test_a_disabled_client_is_refused_from_its_next_call(
+    gateway_app: Flask, register: Callable[..., str], connect: Callable[..., Any]
+) -> None:
+    name = register()
+    service = connect(name, digest=False)
+    assert service.GetStockLevel("RM-1002", "W02")
+    assert gateway_app.extensions["gateway.store"].legacy_clients.disable(name)
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        service.GetStockLevel("RM-1002", "W02")
+    assert fault_code(fault.value) == "auth.unauthenticated"
+
+
+def test_http_basic_authenticates_too(register: Callable[..., str], soap_url: str) -> None:
+    session = requests.Session()
+    session.auth = (register(digest=False), PASSWORD)
+    client = zeep.Client(soap_url + "?wsdl", transport=zeep.Transport(session=session))
+    assert client.service.GetStockLevel("RM-1002", "W02").warehouseId == "W02"
+    session.auth = (session.auth[0], "wrong-password-1")
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        client.service.GetStockLevel("RM-1002", "W02")
+    assert fault_code(fault.value) == "auth.unauthenticated"
+    assert GW in client.wsdl.types.prefix_map.values()

@@ -1,0 +1,24 @@
+"""A WSGI app on a real socket (127.0.0.1, ephemeral port) for the length of a ``with``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from werkzeug.serving import make_server
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Yield the base URL; the server stops when the block ends."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
