@@ -21,6 +21,9 @@ from zeep.wsdl import Document
 
 from adapters import legacy_inventory as legacy
 from adapters import legacy_search
+from adapters.call_guard import CallGuard
+from adapters.correlation import HEADER as CORRELATION_HEADER
+from adapters.correlation import SOAP_HEADER_NAMESPACE, correlation_id
 from adapters.inventory_faults import error_for_fault, error_for_transport
 from adapters.resilience import RetryPolicy
 from gateway import xml_guard
@@ -69,6 +72,16 @@ class UnsafeAnswer(zeep.exceptions.Error):
     """The upstream's answer was too large, had a DOCTYPE or nested too deep."""
 
 
+def _correlation_header() -> list[etree._Element]:
+    """A SOAP header carrying the correlation id, so the legacy side can log it too."""
+    found = correlation_id()
+    if not found:
+        return []
+    element = etree.Element(f"{{{SOAP_HEADER_NAMESPACE}}}CorrelationId")
+    element.text = found
+    return [element]
+
+
 class _BearerTransport(zeep.Transport):
     """A zeep transport that sends a fresh bearer token with every SOAP call and reads
     answers defensively: at most ``max_bytes``, no DOCTYPE, at most ``max_depth`` deep."""
@@ -83,6 +96,8 @@ class _BearerTransport(zeep.Transport):
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
         headers = {**headers, "Authorization": f"Bearer {self._token()}"}
+        if correlation_id():
+            headers[CORRELATION_HEADER] = str(correlation_id())
         response = self.session.post(
             address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
         )
@@ -126,6 +141,7 @@ class InventorySoapClient:
         retry: RetryPolicy | None = None,
         max_answer_bytes: int = 8 * 1024 * 1024,
         max_depth: int = xml_guard.DEFAULT_MAX_DEPTH,
+        guard: CallGuard | None = None,
     ) -> None:
         transport = _BearerTransport(
             token=lambda: token_provider.token_for(scope),
@@ -139,6 +155,7 @@ class InventorySoapClient:
         self._service = client.create_service(BINDING, endpoint)
         self._clock = clock
         self._retry = retry or RetryPolicy()
+        self._guard = guard or CallGuard(UPSTREAM)
 
     def get_item(self, sku: str) -> Item:
         record = self._call("GetItem", True, ITEMNO=legacy.pad_item_number(sku))
@@ -232,13 +249,14 @@ class InventorySoapClient:
         def once() -> Any:
             log.debug("inventory %s %s", operation, arguments)
             try:
-                return serialize_object(self._service[operation](**arguments), dict)
+                answer = self._service[operation](**arguments, _soapheaders=_correlation_header())
+                return serialize_object(answer, dict)
             except zeep.exceptions.Fault as fault:
                 raise error_for_fault(UPSTREAM, fault) from None
             except (requests.RequestException, zeep.exceptions.Error) as error:
                 raise error_for_transport(UPSTREAM, error) from None
 
-        return self._retry.call(once, idempotent=idempotent)
+        return self._retry.call(lambda: self._guard(operation, once), idempotent=idempotent)
 
     @staticmethod
     def _translate(translate: Callable[..., T], *arguments: Any) -> T:

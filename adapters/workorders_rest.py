@@ -19,6 +19,9 @@ import requests
 import simplejson
 
 from adapters.bearer import BearerAuth
+from adapters.call_guard import CallGuard
+from adapters.correlation import HEADER as CORRELATION_HEADER
+from adapters.correlation import correlation_id
 from gateway.domain.errors import (
     GatewayError,
     RecipeNotFound,
@@ -49,6 +52,13 @@ def call_once(fn: Callable[[], T]) -> T:
     return fn()
 
 
+def _headers() -> dict[str, str]:
+    headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    if correlation_id():
+        headers[CORRELATION_HEADER] = str(correlation_id())
+    return headers
+
+
 class WorkOrderRestClient:
     """Work orders, their materials and recipes from the work-order operations service."""
 
@@ -61,23 +71,29 @@ class WorkOrderRestClient:
         connect_timeout: float = 3.05,
         read_timeout: float = 10.0,
         retry: Retry | None = None,
+        guard: CallGuard | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/") + "/api/v1"
         self._session = session
         self._auth = BearerAuth(token_provider, scope)
         self._timeout = (connect_timeout, read_timeout)
         self._retry: Retry = retry or call_once
+        self._guard = guard or CallGuard(UPSTREAM)
 
     def get_work_order(self, work_order_id: str) -> WorkOrder:
         """The work order with its operations and materials; WorkOrderNotFound if unknown."""
         path = f"/work-orders/{_segment(work_order_id)}"
-        body = self._retry(lambda: self._call("GET", path, not_found=WorkOrderNotFound))
+        body = self._retry(
+            lambda: self._call("GET", path, not_found=WorkOrderNotFound, operation="get_work_order")
+        )
         return _translated(work_order_from_json, body)
 
     def get_recipe(self, name: str) -> Recipe:
         """The recipe (work definition); RecipeNotFound if unknown."""
         path = f"/recipes/{_segment(name)}"
-        body = self._retry(lambda: self._call("GET", path, not_found=RecipeNotFound))
+        body = self._retry(
+            lambda: self._call("GET", path, not_found=RecipeNotFound, operation="get_recipe")
+        )
         return _translated(recipe_from_json, body)
 
     def update_work_order(
@@ -93,7 +109,10 @@ class WorkOrderRestClient:
         if planned_start is not None:
             changes["plannedStart"] = planned_start.isoformat()
         path = f"/work-orders/{_segment(work_order_id)}"
-        body = self._call("PATCH", path, payload=changes, not_found=WorkOrderNotFound)
+        body = self._call(
+            "PATCH", path, payload=changes, not_found=WorkOrderNotFound,
+            operation="update_work_order",
+        )  # fmt: skip
         return _translated(work_order_from_json, body)
 
     def put_material(
@@ -108,7 +127,9 @@ class WorkOrderRestClient:
             "isRework": material.is_rework,
         }
         body = self._retry(
-            lambda: self._call("PUT", path, payload=payload, not_found=WorkOrderNotFound)
+            lambda: self._call(
+                "PUT", path, payload=payload, not_found=WorkOrderNotFound, operation="put_material"
+            )
         )
         return _translated(material_from_json, body)
 
@@ -117,7 +138,11 @@ class WorkOrderRestClient:
     ) -> None:
         """Remove a material of an operation; absent already is fine (idempotent, retried)."""
         path = _material_path(work_order_id, operation_sequence, item_number)
-        self._retry(lambda: self._call("DELETE", path, not_found=WorkOrderNotFound))
+        self._retry(
+            lambda: self._call(
+                "DELETE", path, not_found=WorkOrderNotFound, operation="delete_material"
+            )
+        )
 
     def _call(
         self,
@@ -125,6 +150,17 @@ class WorkOrderRestClient:
         path: str,
         not_found: type[GatewayError],
         payload: dict[str, Any] | None = None,
+        operation: str = "call",
+    ) -> Any:
+        """One guarded HTTP exchange (breaker, metrics); the parsed JSON answer or an error."""
+        return self._guard(operation, lambda: self._exchange(method, path, not_found, payload))
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        not_found: type[GatewayError],
+        payload: dict[str, Any] | None,
     ) -> Any:
         """One HTTP exchange; the parsed JSON answer (None when empty) or a domain error."""
         url = self._base_url + path
@@ -135,7 +171,7 @@ class WorkOrderRestClient:
                 method,
                 url,
                 data=data,
-                headers={"Accept": "application/json", "Content-Type": "application/json"},
+                headers=_headers(),
                 auth=self._auth,
                 timeout=self._timeout,
             )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, request
 from flask_swagger_ui import get_swaggerui_blueprint
 
 from gateway.api import feeds, health, inventory, reservations, workorders, workorders_v2
@@ -16,6 +15,8 @@ from gateway.api.parser import NOT_XML_TEXT
 from gateway.api.problems import register_problem_handlers
 from gateway.config import load_settings
 from gateway.domain.errors import RequestInvalid
+from gateway.observability.metrics import count_outbox_with
+from gateway.observability.request_hooks import install_request_hooks
 from gateway.soap import mount_soap
 from gateway.store.gateway_store import GatewayStore
 from gateway.wiring import Adapters, build_adapters
@@ -43,9 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     app.json = DecimalJSONProvider(app)
     app.config.update(API_DOC_SETTINGS)
     load_settings(app, config)
-    app.before_request(_take_correlation_id)
+    install_request_hooks(app)
     app.before_request(_refuse_control_characters)
-    app.after_request(_return_correlation_id)
     app.extensions["gateway.adapters"] = adapters or build_adapters(app.config)
     app.extensions["gateway.store"] = GatewayStore.open(
         app.config["DATABASE_URL"], auto_migrate=bool(app.config["DATABASE_AUTO_MIGRATE"])
@@ -60,14 +60,10 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     api.register_blueprint(feeds.admin_blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"), url_prefix="/docs")
+    count_outbox_with(app.extensions["gateway.store"].outbox.pending_count)
     register_problem_handlers(app)  # after Api(), which installs handlers of its own
     mount_soap(app)
     return app
-
-
-def _take_correlation_id() -> None:
-    given = request.headers.get("X-Request-ID", "")
-    g.correlation_id = given if 0 < len(given) <= 128 and given.isprintable() else str(uuid.uuid4())
 
 
 def _refuse_control_characters() -> None:
@@ -75,8 +71,3 @@ def _refuse_control_characters() -> None:
     texts = [request.path, *request.args.keys(), *request.args.values()]
     if any(NOT_XML_TEXT.search(text) for text in texts):
         raise RequestInvalid({"url": ["contains control characters"]})
-
-
-def _return_correlation_id(response: Response) -> Response:
-    response.headers["X-Request-ID"] = g.get("correlation_id", "")
-    return response

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from gateway.observability.metrics import EXPIRY_SWEEPS, RESERVATIONS_EXPIRED
 from gateway.services.compensations import run_compensation
 from gateway.services.expiry import expire_due
 from gateway.services.outbox import drain
@@ -47,7 +48,10 @@ def sweep_once(app: Flask) -> int:
     """One pass of the expiry sweeper for this app's adapters and store."""
     inventory = app.extensions["gateway.adapters"].inventory
     store = app.extensions["gateway.store"]
-    return expire_due(inventory, store.unit_of_work, datetime.now(UTC))
+    expired = expire_due(inventory, store.unit_of_work, datetime.now(UTC))
+    EXPIRY_SWEEPS.inc()
+    RESERVATIONS_EXPIRED.inc(expired)
+    return expired
 
 
 def drain_outbox_once(app: Flask) -> tuple[int, int]:

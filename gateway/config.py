@@ -38,6 +38,10 @@ DEFAULTS: dict[str, Any] = {
     "UPSTREAM_READ_TIMEOUT": 10.0,
     "UPSTREAM_RETRY_ATTEMPTS": 3,
     "UPSTREAM_RETRY_MAX_WAIT": 2.0,
+    # An upstream failing this many times in a row answers 503 at once for the reset time.
+    "BREAKER_FAIL_MAX": 5,
+    "BREAKER_RESET_SECONDS": 30.0,
+    "LOG_LEVEL": "INFO",
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "UPSTREAM_MAX_ANSWER_BYTES": 8 * 1024 * 1024,
     # The SOAP endpoint for legacy systems (SPEC §5.4): body limit (413 beyond), XML depth

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from adapters.azure_tokens import AzureTokenProvider
+from adapters.call_guard import CallGuard
 from adapters.http_session import make_session
 from adapters.inventory_soap import InventorySoapClient
 from adapters.legacy_inventory import PlantClock
@@ -16,6 +17,7 @@ from adapters.workorders_rest import WorkOrderRestClient
 from gateway.auth.principal import Principal
 from gateway.auth.validator import JwksCache, TokenValidator
 from gateway.domain.errors import ItemNotFound, RecipeNotFound
+from gateway.observability.metrics import UpstreamMetrics
 from gateway.services.ports import InventoryPort, TokenProvider, WorkOrderPort
 
 
@@ -39,10 +41,8 @@ def build_adapters(settings: Mapping[str, Any]) -> Adapters:
         attempts=int(settings["UPSTREAM_RETRY_ATTEMPTS"]),
         max_wait=float(settings["UPSTREAM_RETRY_MAX_WAIT"]),
     )
-    timeouts = {
-        "connect_timeout": float(settings["UPSTREAM_CONNECT_TIMEOUT"]),
-        "read_timeout": float(settings["UPSTREAM_READ_TIMEOUT"]),
-    }
+    connect_timeout = float(settings["UPSTREAM_CONNECT_TIMEOUT"])
+    read_timeout = float(settings["UPSTREAM_READ_TIMEOUT"])
     tokens = AzureTokenProvider(
         authority=settings["AZURE_AUTHORITY"],
         client_id=settings["AZURE_CLIENT_ID"],
@@ -59,7 +59,9 @@ def build_adapters(settings: Mapping[str, Any]) -> Adapters:
         retry=retry,
         max_answer_bytes=int(settings["UPSTREAM_MAX_ANSWER_BYTES"]),
         max_depth=int(settings["XML_MAX_DEPTH"]),
-        **timeouts,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        guard=_guard("inventory", settings),
     )
     work_orders = WorkOrderRestClient(
         base_url=settings["WORKORDERS_URL"],
@@ -67,13 +69,25 @@ def build_adapters(settings: Mapping[str, Any]) -> Adapters:
         token_provider=tokens,
         scope=settings["WORKORDERS_SCOPE"],
         retry=lambda call: retry.call(call, idempotent=True),
-        **timeouts,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        guard=_guard("workorders", settings),
     )
     return Adapters(
         inventory=inventory,
         work_orders=work_orders,
         token_validator=_token_validator(settings),
         probes=_probes(settings, tokens, inventory, work_orders),
+    )
+
+
+def _guard(upstream: str, settings: Mapping[str, Any]) -> CallGuard:
+    """The circuit breaker and measurements of one upstream."""
+    return CallGuard(
+        upstream,
+        fail_max=int(settings["BREAKER_FAIL_MAX"]),
+        reset_timeout=float(settings["BREAKER_RESET_SECONDS"]),
+        observer=UpstreamMetrics(),
     )
 
 

@@ -11,7 +11,7 @@ import random
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -124,10 +124,19 @@ class CallLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self._correlations: deque[dict[str, str | None]] = deque(maxlen=1000)
 
-    def record(self, operation: str) -> None:
+    def record(self, operation: str, **correlation: str | None) -> None:
+        """Count a call; ``correlation`` names where a correlation id came (header → id)."""
         with self._lock:
             self._counts[operation] += 1
+            if any(correlation.values()):
+                self._correlations.append({"operation": operation, **correlation})
+
+    def correlations(self) -> list[dict[str, str | None]]:
+        """The correlation ids received with the last calls, oldest first."""
+        with self._lock:
+            return list(self._correlations)
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -136,6 +145,7 @@ class CallLog:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._correlations.clear()
 
 
 DROP_CONNECTION_KEY = "sandbox.drop_connection"
@@ -174,6 +184,10 @@ def admin_blueprint(knobs: FaultKnobs, calls: CallLog) -> Blueprint:
     @bp.get("/calls")
     def get_calls() -> Any:
         return jsonify(calls.counts())
+
+    @bp.get("/correlations")
+    def get_correlations() -> Any:
+        return jsonify(calls.correlations())
 
     @bp.delete("/calls")
     def delete_calls() -> Any:

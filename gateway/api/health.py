@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client.openmetrics import exposition as openmetrics
 
 from gateway.api.context import adapters
 from gateway.domain.errors import GatewayError
@@ -30,3 +32,11 @@ def readyz() -> Any:
             checks[name] = error.code
     ready = all(state == "ok" for state in checks.values())
     return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics() -> Any:
+    """Prometheus metrics; OpenMetrics (with correlation-id exemplars) when asked for."""
+    if "application/openmetrics-text" in request.headers.get("Accept", ""):
+        return Response(openmetrics.generate_latest(REGISTRY), mimetype=openmetrics.CONTENT_TYPE_LATEST)
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)

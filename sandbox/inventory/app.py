@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from lxml import etree
 from spyne.server.wsgi import WsgiApplication
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
@@ -63,7 +65,11 @@ class _SoapGate:
         if environ.get("REQUEST_METHOD") == "GET":  # ?wsdl needs no token, as usual
             return self._soap(environ, start_response)
         operation = environ.get("HTTP_SOAPACTION", "").strip('"') or "unknown"
-        self._calls.record(operation)
+        self._calls.record(
+            operation,
+            http_header=environ.get("HTTP_X_REQUEST_ID"),
+            soap_header=_soap_correlation_id(environ),
+        )
         if not self._authenticated(environ):
             return _plain(start_response, "401 Unauthorized", b"invalid or missing bearer token")
         self._knobs.delay(operation)
@@ -96,3 +102,19 @@ def _plain(
 ) -> list[bytes]:
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
+
+
+CORRELATION = "{urn:reservation-gateway:correlation}CorrelationId"
+
+
+def _soap_correlation_id(environ: dict[str, Any]) -> str | None:
+    """The CorrelationId SOAP header of the request, read without consuming the body."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return None
+    found = root.find(f".//{{http://schemas.xmlsoap.org/soap/envelope/}}Header/{CORRELATION}")
+    return None if found is None else found.text

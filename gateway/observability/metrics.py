@@ -1,0 +1,66 @@
+"""Prometheus metrics of the gateway; served at /metrics.
+
+Metric objects live in the default registry, once per process, as prometheus_client expects.
+Histograms carry the request's correlation id as an exemplar (OpenMetrics format).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from adapters.correlation import correlation_id
+
+REQUEST_SECONDS = Histogram(
+    "gateway_request_seconds", "Inbound request latency", ["method", "route", "status"]
+)
+UPSTREAM_SECONDS = Histogram(
+    "gateway_upstream_call_seconds",
+    "Upstream call latency (one attempt)",
+    ["upstream", "operation"],
+)
+UPSTREAM_ERRORS = Counter(
+    "gateway_upstream_errors",
+    "Upstream call attempts that failed",
+    ["upstream", "operation", "code"],
+)
+BREAKER_STATE = Gauge(
+    "gateway_breaker_open",
+    "1 while the upstream's circuit breaker is open (0.5 half-open)",
+    ["upstream"],
+)
+TOKEN_FETCHES = Counter(
+    "gateway_token_fetches", "Tokens fetched from the identity provider (not from cache)", ["scope"]
+)
+EXPIRY_SWEEPS = Counter("gateway_expiry_sweeps", "Passes of the expiry sweeper")
+RESERVATIONS_EXPIRED = Counter("gateway_reservations_expired", "Reservations released as expired")
+OUTBOX_PENDING = Gauge("gateway_outbox_pending", "Outbox entries still to run")
+
+BREAKER_VALUES = {"closed": 0.0, "half-open": 0.5, "open": 1.0}
+
+
+def _exemplar() -> dict[str, str] | None:
+    found = correlation_id()
+    return {"correlation_id": found[:64]} if found else None
+
+
+class UpstreamMetrics:
+    """The CallObserver of adapters.call_guard, writing to the metrics above."""
+
+    def observed(self, upstream: str, operation: str, seconds: float, code: str | None) -> None:
+        UPSTREAM_SECONDS.labels(upstream, operation).observe(seconds, exemplar=_exemplar())
+        if code is not None:
+            UPSTREAM_ERRORS.labels(upstream, operation, code).inc()
+
+    def breaker_state(self, upstream: str, state: str) -> None:
+        BREAKER_STATE.labels(upstream).set(BREAKER_VALUES.get(state, 1.0))
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    REQUEST_SECONDS.labels(method, route, str(status)).observe(seconds, exemplar=_exemplar())
+
+
+def count_outbox_with(pending: Callable[[], int]) -> None:
+    """The outbox depth is read from the database when /metrics is scraped."""
+    OUTBOX_PENDING.set_function(lambda: float(pending()))

@@ -1,0 +1,50 @@
+"""Per request: take or make the correlation id, measure, log one access line, echo the id."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+from adapters.correlation import HEADER, current
+from gateway.observability.metrics import observe_request
+
+access_log = logging.getLogger("gateway.access")
+
+
+def install_request_hooks(app: Flask) -> None:
+    """Register the hooks; the correlation id is set before any other hook runs."""
+    app.before_request(_begin)
+    app.after_request(_end)
+    app.teardown_request(_forget)
+
+
+def _begin() -> None:
+    given = request.headers.get(HEADER, "")
+    g.correlation_id = given if 0 < len(given) <= 128 and given.isprintable() else str(uuid.uuid4())
+    g.correlation_token = current.set(g.correlation_id)
+    g.started = time.perf_counter()
+
+
+def _end(response: Response) -> Response:
+    response.headers[HEADER] = g.get("correlation_id", "")
+    seconds = time.perf_counter() - g.get("started", time.perf_counter())
+    route = request.url_rule.rule if request.url_rule else "unmatched"
+    observe_request(request.method, route, response.status_code, seconds)
+    access_log.info(
+        "%s %s %s",
+        request.method,
+        route,
+        response.status_code,
+        extra={"status": response.status_code, "duration_ms": round(seconds * 1000, 2),
+               "path": request.path, "method": request.method},
+    )  # fmt: skip
+    return response
+
+
+def _forget(_: BaseException | None) -> None:
+    token = g.pop("correlation_token", None)
+    if token is not None:
+        current.reset(token)
