@@ -59,7 +59,7 @@ def gateway_settings(sandbox: Any, client_secret: str) -> dict[str, Any]:
     return {
         **gateway_settings(sandbox.describe(), client_secret),
         "UPSTREAM_RETRY_MAX_WAIT": 0.2,
-        "BREAKER_FAIL_MAX": 10_000,  # fault tests fail upstreams on purpose; breakers have their own
+        "BREAKER_FAIL_MAX": 10_000,  # fault tests fail upstreams on purpose; breakers: own tests
         "UPSTREAM_READ_TIMEOUT": 5.0,
         "MASTER_KEYS": Fernet.generate_key().decode(),  # seals PasswordDigest secrets
     }

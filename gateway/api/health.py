@@ -38,5 +38,6 @@ def readyz() -> Any:
 def metrics() -> Any:
     """Prometheus metrics; OpenMetrics (with correlation-id exemplars) when asked for."""
     if "application/openmetrics-text" in request.headers.get("Accept", ""):
-        return Response(openmetrics.generate_latest(REGISTRY), mimetype=openmetrics.CONTENT_TYPE_LATEST)
+        body = openmetrics.generate_latest(REGISTRY)
+        return Response(body, mimetype=openmetrics.CONTENT_TYPE_LATEST)
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
