@@ -49,14 +49,12 @@ def demo_command(port: int, fixtures: Path | None) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True)
-def serve_command(host: str, port: int) -> None:
-    """Run the gateway alone against the configured upstreams (GATEWAY_* settings)."""
-    app = create_app()
-    server = make_server(host, port, app, threaded=True)
-    workers = start_background_work(app)
-    _serve(server, lambda: click.echo(f"gateway listening on http://{host}:{port}"))
-    for worker in workers:
-        worker.stop()
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Run the gateway under gunicorn against the configured upstreams (GATEWAY_* settings)."""
+    from gateway.server import serve
+
+    serve(host, port, workers)
 
 
 @main.group("outbox")

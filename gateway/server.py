@@ -1,0 +1,53 @@
+"""`gateway serve`: the gateway under gunicorn, several worker processes, JSON logs.
+
+Every worker runs the expiry sweeper and the outbox worker too; both are safe with several
+processes (docs/decisions.md), so no worker is special.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from gateway.app import create_app
+from gateway.background import start_background_work
+from gateway.observability.logs import configure_logging
+
+
+class GatewayServer(BaseApplication):
+    """gunicorn, configured here rather than from a file; one app per worker process."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return create_app()
+
+
+def serve(host: str, port: int, workers: int, threads: int = 8) -> None:
+    """Run until SIGTERM/SIGINT; gunicorn stops the workers gracefully."""
+    configure_logging()
+    GatewayServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": threads,
+            "timeout": 60,
+            "graceful_timeout": 20,
+            "accesslog": None,  # the gateway logs each request itself, as JSON
+            "post_worker_init": _start_background,
+        }
+    ).run()
+
+
+def _start_background(worker: Any) -> None:
+    """In each worker, once its app is loaded: JSON logs, sweeper and outbox worker."""
+    configure_logging()
+    worker.background = start_background_work(worker.wsgi)
