@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,27 @@ class AzureTokenProvider:
         self._app_lock = threading.Lock()
         self._scope_locks: dict[str, threading.Lock] = {}
         self._scope_locks_guard = threading.Lock()
+        self._before_token: Callable[[], None] = _nothing
+
+    def watch(self, before_token: Callable[[], None]) -> None:
+        """Call ``before_token`` (a cheap check for a rotated credential) before each token."""
+        self._before_token = before_token
+
+    def replace_credential(self, client_id: str, credential: str | dict[str, Any]) -> None:
+        """Use another credential from now on, with no token request failing in between.
+
+        The new MSAL app shares the token cache (a valid token stays in use) and is built
+        before the swap; returning waits for token requests still sent with the old one.
+        """
+        app = None if self._app is None else self._build_app(client_id, credential)
+        with self._app_lock:
+            self._client_id, self._credential = client_id, credential
+            self._app = app  # None: built on first use, with the new credential
+        with self._scope_locks_guard:
+            locks = list(self._scope_locks.values())
+        for lock in locks:  # a token request holds its scope's lock until answered
+            with lock:
+                pass
 
     @property
     def token_cache(self) -> msal.SerializableTokenCache:
@@ -68,6 +90,7 @@ class AzureTokenProvider:
 
     def token_for(self, scope: str) -> str:
         """A valid access token for ``scope``; one request to the IdP however many callers wait."""
+        self._before_token()
         # MSAL checks its cache but does not coalesce concurrent misses; the lock does.
         with self._lock_for(scope):
             result = self._acquire(scope)
@@ -110,6 +133,10 @@ class AzureTokenProvider:
             token_cache=self._token_cache,
             http_cache=self._http_cache,
         )
+
+
+def _nothing() -> None:
+    return None
 
 
 def _access_token(result: dict[str, Any], scope: str) -> str:

@@ -79,14 +79,14 @@ class PlantClock:
         """A legacy stamp (blank = none) as an aware UTC datetime."""
         if stamp is None or not stamp.strip():
             return None
-        try:
-            naive = datetime.strptime(stamp.strip(), STAMP_FORMAT)
-        except ValueError:
-            raise LegacyDataError(f"malformed legacy timestamp {stamp!r}") from None
-        if self.is_gap(naive):
+        naive = _read_stamp(stamp.strip())
+        # One round trip through the zone finds both the instant and whether it is in a gap
+        # (is_gap would do the round trip again; a listing converts tens of thousands).
+        moment = naive.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+        if moment.astimezone(self.zone).replace(tzinfo=None) != naive:
             before_jump = self.zone.utcoffset(naive - timedelta(hours=3)) or timedelta()
             return (naive - before_jump).replace(tzinfo=UTC)
-        return naive.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+        return moment
 
     def to_legacy(self, moment: datetime | None) -> str:
         """An aware datetime as a plant-local stamp; none → blank."""
@@ -106,6 +106,19 @@ class PlantClock:
         early = naive.replace(tzinfo=self.zone, fold=0).utcoffset()
         late = naive.replace(tzinfo=self.zone, fold=1).utcoffset()
         return early != late and not self.is_gap(naive)
+
+
+def _read_stamp(stamp: str) -> datetime:
+    """``YYYYMMDDHHMMSS`` exactly; sliced by hand, since strptime costs twice the rest."""
+    if len(stamp) != len("YYYYMMDDHHMMSS") or not (stamp.isascii() and stamp.isdigit()):
+        raise LegacyDataError(f"malformed legacy timestamp {stamp!r}")
+    try:
+        return datetime(
+            int(stamp[0:4]), int(stamp[4:6]), int(stamp[6:8]),
+            int(stamp[8:10]), int(stamp[10:12]), int(stamp[12:14]),
+        )  # fmt: skip
+    except ValueError:
+        raise LegacyDataError(f"malformed legacy timestamp {stamp!r}") from None
 
 
 def pad_item_number(sku: str) -> str:

@@ -8,12 +8,14 @@ from typing import Any
 from flask import Flask, request
 from flask_swagger_ui import get_swaggerui_blueprint
 
+from gateway.api import credentials as credentials_api
 from gateway.api import feeds, health, inventory, reservations, workorders, workorders_v2
 from gateway.api.json import DecimalJSONProvider
 from gateway.api.openapi import GatewayApi, register_path_ids
 from gateway.api.parser import NOT_XML_TEXT
 from gateway.api.problems import register_problem_handlers
 from gateway.config import load_settings
+from gateway.credential_wiring import wire_credentials
 from gateway.domain.errors import RequestInvalid
 from gateway.observability.metrics import count_outbox_with
 from gateway.observability.request_hooks import install_request_hooks
@@ -50,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     app.extensions["gateway.store"] = GatewayStore.open(
         app.config["DATABASE_URL"], auto_migrate=bool(app.config["DATABASE_AUTO_MIGRATE"])
     )
+    wire_credentials(app)
     api = GatewayApi(app)
     register_path_ids(app, api)
     api.register_blueprint(workorders.blp)
@@ -58,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     api.register_blueprint(reservations.blp)
     api.register_blueprint(feeds.events_blp)
     api.register_blueprint(feeds.admin_blp)
+    api.register_blueprint(credentials_api.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"), url_prefix="/docs")
     count_outbox_with(app.extensions["gateway.store"].outbox.pending_count)

@@ -21,9 +21,16 @@ log = logging.getLogger(__name__)
 class Periodic:
     """Runs ``work`` every ``seconds`` until stopped; an error is logged, never fatal."""
 
-    def __init__(self, name: str, seconds: float, work: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        name: str,
+        seconds: float,
+        work: Callable[[], object],
+        on_stop: Callable[[], object] | None = None,
+    ) -> None:
         self._seconds = seconds
         self._work = work
+        self._on_stop = on_stop
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -34,6 +41,8 @@ class Periodic:
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(timeout=30)
+        if self._on_stop is not None:
+            self._on_stop()
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -65,10 +74,19 @@ def drain_outbox_once(app: Flask) -> tuple[int, int]:
 
 
 def start_background_work(app: Flask) -> list[Periodic]:
-    """Start the expiry sweeper and the outbox worker; returns what to stop at shutdown."""
+    """Start the expiry sweeper, the outbox worker and the credential watcher; returns what
+    to stop at shutdown."""
     sweep_seconds = float(app.config["EXPIRY_SWEEP_SECONDS"])
     drain_seconds = float(app.config["OUTBOX_DRAIN_SECONDS"])
     return [
         Periodic("expiry-sweeper", sweep_seconds, lambda: sweep_once(app)).start(),
         Periodic("outbox-worker", drain_seconds, lambda: drain_outbox_once(app)).start(),
+        _credential_watcher(app).start(),
     ]
+
+
+def _credential_watcher(app: Flask) -> Periodic:
+    """Follows rotations while idle too, and keeps this process's report fresh."""
+    watcher = app.extensions["gateway.credential_watcher"]
+    seconds = float(app.config["CREDENTIAL_CHECK_SECONDS"])
+    return Periodic("credential-watcher", seconds, watcher.check, on_stop=watcher.stop)

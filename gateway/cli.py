@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 from gateway import demo
 from gateway.app import create_app
 from gateway.background import drain_outbox_once, start_background_work, sweep_once
+from gateway.cli_credentials import credentials_group
 from gateway.cli_legacy import legacy_clients_group
 
 VAR = Path("var")
@@ -26,6 +27,7 @@ def main() -> None:
 
 
 main.add_command(legacy_clients_group)
+main.add_command(credentials_group)
 
 
 @main.command("demo")
@@ -35,13 +37,15 @@ def demo_command(port: int, fixtures: Path | None) -> None:
     """Start the sandbox ERP and the gateway on 127.0.0.1 (what `make run` runs)."""
     secret = demo.new_client_secret()
     with demo.running_sandbox(VAR, fixtures, secret) as sandbox:
-        app = create_app(demo.gateway_settings(sandbox, secret))
+        settings = demo.gateway_settings(sandbox, secret)
+        admin_config = demo.prepare_admin(VAR, settings)
+        app = create_app(settings)
         url = f"http://127.0.0.1:{port}"
         server = make_server("127.0.0.1", port, app, threaded=True)
         stack = demo.write_stack(STACK_FILE, url, sandbox)
         token = demo.mint_token(stack, list(demo.DEMO_ROLES), list(demo.DEMO_OWNERS), "demo-user")
         workers = start_background_work(app)
-        _serve(server, lambda: _banner(stack, token, demo.wait_until_ready(url)))
+        _serve(server, lambda: _banner(stack, token, demo.wait_until_ready(url), admin_config))
         for worker in workers:
             worker.stop()
 
@@ -103,7 +107,9 @@ def _serve(server: Any, on_ready: Any) -> None:
     worker.join(timeout=10)
 
 
-def _banner(stack: dict[str, Any], token: str, readiness: dict[str, Any]) -> None:
+def _banner(
+    stack: dict[str, Any], token: str, readiness: dict[str, Any], admin_config: Path
+) -> None:
     url = stack["gateway"]
     click.echo(f"""
 Reservation gateway demo is up ({readiness.get("status")}).
@@ -123,5 +129,7 @@ export TOKEN={token}
 curl -H "Authorization: Bearer $TOKEN" {url}/api/work-orders/WO-1001/reservations
 
 More tokens: .venv/bin/gateway token --role Reservations.Staff --owner PLANT-A
+Admin CLI on this stack (credential rotation: docs/runbook-credentials.md):
+export GATEWAY_CONFIG_FILE={admin_config}
 Stop with Ctrl-C.
 """)

@@ -15,10 +15,11 @@ import click
 from flask import Flask
 
 from gateway.auth.legacy_clients import LegacyClient, new_client
-from gateway.auth.passwords import SecretBox, new_password
+from gateway.auth.passwords import new_password
 from gateway.auth.roles import RESERVATION_ROLES
 from gateway.config import load_settings
 from gateway.store.gateway_store import GatewayStore
+from gateway.store.keyring import MasterKeys
 from gateway.store.legacy_clients import ClientExists
 
 TARGET = "legacy_client"
@@ -49,7 +50,7 @@ def legacy_clients_group() -> None:
 @click.option(
     "--digest",
     is_flag=True,
-    help="Also accept WS-Security PasswordDigest (needs GATEWAY_MASTER_KEYS).",
+    help="Also accept WS-Security PasswordDigest (needs a master key).",
 )
 @click.option(
     "--password-stdin",
@@ -60,7 +61,7 @@ def add_command(
     name: str, roles: tuple[str, ...], owners: tuple[str, ...], digest: bool, password_stdin: bool
 ) -> None:
     """Register a client; a generated password is printed once and cannot be shown again."""
-    settings, store = _open()
+    settings, store = open_store()
     password = _password_from_stdin() if password_stdin else new_password()
     try:
         client = new_client(
@@ -68,7 +69,7 @@ def add_command(
             frozenset(roles),
             frozenset(owners),
             password,
-            SecretBox.from_setting(settings["MASTER_KEYS"]),
+            MasterKeys.from_settings(settings),
             digest,
             datetime.now(UTC),
         )
@@ -86,7 +87,7 @@ def add_command(
 @legacy_clients_group.command("list")
 def list_command() -> None:
     """Every client with its roles, owners and state; never a secret."""
-    _, store = _open()
+    _, store = open_store()
     rows = [("NAME", "STATE", "AUTH", "ROLES", "OWNERS", "CREATED")]
     for client in store.legacy_clients.all():
         state = "enabled" if client.enabled else "disabled"
@@ -110,14 +111,14 @@ def list_command() -> None:
 @click.argument("name")
 def disable_command(name: str) -> None:
     """Refuse the client from its next call on, in every gateway process."""
-    _, store = _open()
+    _, store = open_store()
     if not store.legacy_clients.disable(name):
         raise click.ClickException(f"no legacy client named {name!r}")
     _audit(store, "legacy_client.disable", name, {"enabled": True}, {"enabled": False})
     click.echo(f"disabled legacy client {name}")
 
 
-def _open() -> tuple[Any, GatewayStore]:
+def open_store() -> tuple[Any, GatewayStore]:
     """Settings as the gateway reads them, and its database (no upstream adapters needed)."""
     app = Flask("gateway-cli")
     load_settings(app)

@@ -26,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "AZURE_CLIENT_ID": "reservation-gateway",
     "AZURE_CLIENT_SECRET": None,
     "AZURE_CA_BUNDLE": None,
+    # Per upstream, when it has an app registration of its own (else the AZURE_* above).
+    "INVENTORY_CLIENT_ID": None,
+    "INVENTORY_CLIENT_SECRET": None,
+    "WORKORDERS_CLIENT_ID": None,
+    "WORKORDERS_CLIENT_SECRET": None,
     # Inbound tokens (SPEC §7).
     "AUTH_ISSUER": "https://127.0.0.1:8003/sandbox-tenant/v2.0",
     "AUTH_AUDIENCE": "api://reservation-gateway",
@@ -50,9 +55,21 @@ DEFAULTS: dict[str, Any] = {
     "XML_MAX_DEPTH": 100,
     "SOAP_TOKEN_MAX_AGE_SECONDS": 300,
     "LEGACY_AUTH_CACHE_SECONDS": 300,
-    # Fernet keys (comma-separated, the first seals) for secrets kept reversibly, e.g. the
-    # secret a PasswordDigest check needs. From GATEWAY_MASTER_KEYS; never in a file.
+    # Master keys (Fernet; the first seals, every one opens) for the secrets the gateway keeps:
+    # upstream credentials and PasswordDigest secrets. GATEWAY_MASTER_KEYS (comma-separated,
+    # fixed until restart) wins over the key file (one key a line, re-read within seconds).
     "MASTER_KEYS": None,
+    "MASTER_KEY_FILE": "var/master-keys",
+    # Credential rotation (SPEC §5.5): how often a process looks for a new credential version
+    # or key file, how often it reports what it uses, how long retire waits for the slowest,
+    # and how long a legacy client's old password keeps working after a rotation.
+    "CREDENTIAL_CHECK_SECONDS": 2.0,
+    "CREDENTIAL_REPORT_SECONDS": 10.0,
+    "CREDENTIAL_WAIT_SECONDS": 15.0,
+    "LEGACY_PASSWORD_GRACE_SECONDS": 24 * 3600,
+    # The settings' Azure credential is stored once; "replace" (the demo) stores it again
+    # whenever it differs from the stored one.
+    "CREDENTIALS_SEED": "if-missing",
     # Managers and Owners may reserve beyond available with ``override: true`` when allowed.
     "RESERVATION_OVERRIDE_ALLOWED": True,
     # The expiry sweeper (runs inside `gateway serve` / `gateway demo`).
@@ -65,7 +82,9 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_AUTO_MIGRATE": True,
 }
 
-SECRET_SETTINGS = frozenset({"AZURE_CLIENT_SECRET", "MASTER_KEYS"})
+SECRET_SETTINGS = frozenset(
+    {"AZURE_CLIENT_SECRET", "INVENTORY_CLIENT_SECRET", "WORKORDERS_CLIENT_SECRET", "MASTER_KEYS"}
+)
 
 
 def load_settings(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:

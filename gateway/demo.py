@@ -15,6 +15,8 @@ from typing import Any
 import requests
 
 from adapters.http_session import make_session
+from gateway.config import SECRET_SETTINGS
+from gateway.store.keyring import ensure_key_file
 
 GATEWAY_CLIENT_ID = "reservation-gateway"
 DEMO_ROLES = ("Reservations.Staff", "Reservations.Manager")
@@ -59,7 +61,31 @@ def gateway_settings(sandbox: dict[str, Any], secret: str) -> dict[str, Any]:
         "AUTH_JWKS_URL": sandbox["jwksUri"],
         "AUTH_CA_BUNDLE": sandbox["caBundle"],
         "PLANT_TIMEZONE": sandbox["plantTimezone"],
+        # The sandbox's identity provider knows only this run's secret: store it every start.
+        "CREDENTIALS_SEED": "replace",
     }
+
+
+def prepare_admin(var_dir: Path, settings: dict[str, Any]) -> Path:
+    """A master key file (made once) and the settings the admin CLI needs for this stack
+    (no secrets), as a config file for ``GATEWAY_CONFIG_FILE``; returns its path."""
+    key_file = (var_dir / "master-keys").resolve()
+    ensure_key_file(key_file)
+    public = {k: _absolute(v) for k, v in settings.items() if k not in SECRET_SETTINGS}
+    public["MASTER_KEY_FILE"] = str(key_file)
+    database = os.environ.get("GATEWAY_DATABASE_URL")
+    public["DATABASE_URL"] = database or f"sqlite:///{(var_dir / 'gateway.db').resolve()}"
+    lines = [f"{key.lower()} = {json.dumps(value)}" for key, value in sorted(public.items())]
+    path = (var_dir / "demo.toml").resolve()
+    path.write_text("# Written by `gateway demo` for the admin CLI.\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def _absolute(value: Any) -> Any:
+    """A relative path that exists (a CA bundle under var/) made absolute for any cwd."""
+    if isinstance(value, str) and not value.startswith("/") and Path(value).is_file():
+        return str(Path(value).resolve())
+    return value
 
 
 def new_client_secret() -> str:

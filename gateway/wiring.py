@@ -16,6 +16,7 @@ from adapters.resilience import RetryPolicy
 from adapters.workorders_rest import WorkOrderRestClient
 from gateway.auth.principal import Principal
 from gateway.auth.validator import JwksCache, TokenValidator
+from gateway.domain.credentials import UPSTREAMS
 from gateway.domain.errors import ItemNotFound, RecipeNotFound
 from gateway.observability.metrics import UpstreamMetrics
 from gateway.services.ports import InventoryPort, TokenProvider, WorkOrderPort
@@ -33,6 +34,8 @@ class Adapters:
     work_orders: WorkOrderPort
     token_validator: InboundTokenValidator
     probes: dict[str, Callable[[], None]] = field(default_factory=dict)
+    token_providers: dict[str, AzureTokenProvider] = field(default_factory=dict)
+    """One per upstream, by name; the credential store swaps their credentials."""
 
 
 def build_adapters(settings: Mapping[str, Any]) -> Adapters:
@@ -43,17 +46,12 @@ def build_adapters(settings: Mapping[str, Any]) -> Adapters:
     )
     connect_timeout = float(settings["UPSTREAM_CONNECT_TIMEOUT"])
     read_timeout = float(settings["UPSTREAM_READ_TIMEOUT"])
-    tokens = AzureTokenProvider(
-        authority=settings["AZURE_AUTHORITY"],
-        client_id=settings["AZURE_CLIENT_ID"],
-        client_credential=str(settings["AZURE_CLIENT_SECRET"] or ""),
-        http_session=make_session(settings["AZURE_CA_BUNDLE"]),
-    )
+    tokens = {name: _token_provider(settings, name) for name in UPSTREAMS}
     inventory = InventorySoapClient(
         endpoint=settings["INVENTORY_URL"],
         wsdl=settings["INVENTORY_WSDL"],
         session=make_session(),
-        token_provider=tokens,
+        token_provider=tokens["inventory"],
         scope=settings["INVENTORY_SCOPE"],
         clock=PlantClock(settings["PLANT_TIMEZONE"]),
         retry=retry,
@@ -66,7 +64,7 @@ def build_adapters(settings: Mapping[str, Any]) -> Adapters:
     work_orders = WorkOrderRestClient(
         base_url=settings["WORKORDERS_URL"],
         session=make_session(),
-        token_provider=tokens,
+        token_provider=tokens["workorders"],
         scope=settings["WORKORDERS_SCOPE"],
         retry=lambda call: retry.call(call, idempotent=True),
         connect_timeout=connect_timeout,
@@ -77,7 +75,21 @@ def build_adapters(settings: Mapping[str, Any]) -> Adapters:
         inventory=inventory,
         work_orders=work_orders,
         token_validator=_token_validator(settings),
-        probes=_probes(settings, tokens, inventory, work_orders),
+        probes=_probes(settings, tokens["inventory"], inventory, work_orders),
+        token_providers=tokens,
+    )
+
+
+def _token_provider(settings: Mapping[str, Any], upstream: str) -> AzureTokenProvider:
+    """An upstream's own Azure credential; both start from AZURE_CLIENT_ID/SECRET unless
+    <UPSTREAM>_CLIENT_ID/SECRET set them apart. The credential store takes over from there."""
+    prefix = upstream.upper()
+    secret = settings.get(f"{prefix}_CLIENT_SECRET") or settings["AZURE_CLIENT_SECRET"]
+    return AzureTokenProvider(
+        authority=settings["AZURE_AUTHORITY"],
+        client_id=settings.get(f"{prefix}_CLIENT_ID") or settings["AZURE_CLIENT_ID"],
+        client_credential=str(secret or ""),
+        http_session=make_session(settings["AZURE_CA_BUNDLE"]),
     )
 
 

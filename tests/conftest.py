@@ -13,7 +13,36 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.secret_scan import ACTIVE, SecretScan
+
 GATEWAY_CLIENT = "reservation-gateway"
+
+
+@pytest.fixture(autouse=True)
+def secret_scan(
+    request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    client_secret: str,
+) -> Iterator[SecretScan]:
+    """Fails a test whose logs or gateway answers carry a known secret (SPEC §5.5)."""
+    scan = SecretScan([client_secret])
+    if "gateway_settings" in request.fixturenames:
+        scan.watch(*str(request.getfixturevalue("gateway_settings")["MASTER_KEYS"]).split(","))
+    answer = FlaskClient.open
+
+    def open_and_keep(self: FlaskClient, *args: Any, **kwargs: Any) -> Any:
+        response = answer(self, *args, **kwargs)
+        if getattr(self.application, "name", "") == "gateway":
+            scan.record(response)
+        return response
+
+    monkeypatch.setattr(FlaskClient, "open", open_and_keep)
+    ACTIVE.append(scan)
+    yield scan
+    ACTIVE.remove(scan)
+    leaks = scan.leaks(caplog.get_records("setup") + caplog.get_records("call"))
+    assert not leaks, f"a secret leaked into: {', '.join(leaks[:10])}"
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,14 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
+from tests.secret_scan import recorded
+
 
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
-    """Yield the base URL; the server stops when the block ends."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    """Yield the base URL; the server stops when the block ends. Its answers are searched for
+    secrets like the test client's (tests/secret_scan.py)."""
+    server = make_server("127.0.0.1", 0, recorded(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

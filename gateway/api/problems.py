@@ -18,6 +18,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "inventory.reservation.invalid_type": 400,
     "inventory.reservation.invalid_expiry": 400,
     "inventory.item.not_stock_tracked": 400,
+    "credential.invalid": 400,
     "auth.unauthenticated": 401,
     "auth.forbidden": 403,
     "inventory.reservation.invalid_owner": 403,
@@ -27,17 +28,23 @@ STATUS_BY_CODE: dict[str, int] = {
     "inventory.reservation.not_found": 404,
     "inventory.reservation.target_not_found": 404,
     "request.not_found": 404,
+    "credential.not_found": 404,
     "request.method_not_allowed": 405,
     "inventory.reservation.insufficient_stock": 409,
     "inventory.reservation.already_released": 409,
     "inventory.reservation.already_closed": 409,
     "idempotency.in_progress": 409,
+    "credential.rotation_pending": 409,
+    "credential.nothing_to_retire": 409,
+    "credential.in_use": 409,
+    "credential.no_master_key": 409,
     "request.too_large": 413,
     "request.unsupported_media_type": 415,
     "workorder.invalid_batch_quantity": 422,
     "workorder.start_not_in_future": 422,
     "workorder.material_not_in_recipe": 422,
     "idempotency.key_reused": 422,
+    "credential.rejected": 422,
     "upstream.fault": 502,
     "upstream.unavailable": 503,
     "upstream.timeout": 504,
@@ -75,7 +82,7 @@ def problem(code: str, title: str, detail: str, **extra: Any) -> Response:
 def _from_gateway_error(error: GatewayError) -> Response:
     if error.code not in STATUS_BY_CODE or error.code == "internal.error":
         return _from_unexpected(error)
-    extra = {k: v for k, v in error.extra.items() if k in ("errors", "upstream")}
+    extra = {k: v for k, v in error.extra.items() if k in ("errors", "upstream", "providerError")}
     return problem(error.code, error.title, error.detail, **extra)
 
 

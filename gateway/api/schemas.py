@@ -23,6 +23,9 @@ class ProblemSchema(Schema):
     code = Text(metadata={"description": "Stable error code (docs/error-codes.md)"})
     correlationId = Text(allow_none=True)
     errors = fields.Dict(metadata={"description": "Field → messages, for request.invalid"})
+    providerError = Text(
+        metadata={"description": "The identity provider's error, for credential.rejected"}
+    )
 
 
 class SourceSchema(Schema):

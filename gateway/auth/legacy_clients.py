@@ -11,7 +11,7 @@ from functools import cache
 from typing import Protocol
 
 from gateway.auth.passwords import (
-    SecretBox,
+    Sealer,
     VerifiedPasswords,
     digests_equal,
     hash_password,
@@ -88,7 +88,7 @@ class LegacyAuthenticator:
         self,
         clients: LegacyClientRepository,
         passwords: VerifiedPasswords,
-        box: SecretBox | None,
+        box: Sealer | None,
         max_age: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -194,7 +194,7 @@ def new_client(
     roles: frozenset[str],
     owners: frozenset[str],
     password: str,
-    box: SecretBox | None,
+    box: Sealer | None,
     allow_digest: bool,
     now: datetime,
 ) -> LegacyClient:
@@ -207,8 +207,16 @@ def new_client(
         raise ValueError("owners: one or more owner ids, or '*' alone for every owner")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    if allow_digest and box is None:
-        raise ValueError("PasswordDigest needs GATEWAY_MASTER_KEYS to seal the secret")
-    sealed = box.seal(password) if allow_digest and box else None
-    secret = StoredSecret(hash_password(password), sealed)
+    secret = new_secret(password, box, allow_digest)
     return LegacyClient(name, roles, owners, True, now, secrets=(secret,))
+
+
+def new_secret(password: str, box: Sealer | None, allow_digest: bool) -> StoredSecret:
+    """The stored form of a password: its hash, and sealed in clear if digests are allowed."""
+    if allow_digest and box is None:
+        raise ValueError(
+            "PasswordDigest needs a master key to seal the secret "
+            "(GATEWAY_MASTER_KEYS or GATEWAY_MASTER_KEY_FILE)"
+        )
+    sealed = box.seal(password) if allow_digest and box else None
+    return StoredSecret(hash_password(password), sealed)

@@ -1,4 +1,4 @@
-"""Legacy client secrets: argon2id hashes, WS-Security digests, and the key that seals digests."""
+"""Legacy client secrets: argon2id hashes, WS-Security digests, and what seals digest secrets."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 HASHER = PasswordHasher()
 """argon2id with RFC 9106's low-memory profile (64 MiB, 3 passes, 4 lanes)."""
@@ -46,30 +46,16 @@ def digests_equal(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-class SecretBox:
-    """Seals the secrets a digest check needs in clear (MultiFernet: first key seals)."""
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        if not keys:
-            raise ValueError("SecretBox needs at least one key")
-        self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
-
-    @classmethod
-    def from_setting(cls, value: str | Sequence[str] | None) -> SecretBox | None:
-        """From ``MASTER_KEYS`` (comma-separated Fernet keys, or a list); None if unset."""
-        keys = value.split(",") if isinstance(value, str) else list(value or [])
-        keys = [key.strip() for key in keys if key.strip()]
-        return cls(keys) if keys else None
+class Sealer(Protocol):
+    """Seals the secrets a digest check needs in clear (the master keys, MultiFernet)."""
 
     def seal(self, secret: str) -> str:
-        return self._fernet.encrypt(secret.encode()).decode()
+        """``secret`` encrypted under the primary master key."""
+        ...
 
     def open(self, sealed: str) -> str | None:
-        """The secret, or None if no key of ours sealed it."""
-        try:
-            return self._fernet.decrypt(sealed.encode()).decode()
-        except InvalidToken:
-            return None
+        """The secret, or None if no master key of ours sealed it."""
+        ...
 
 
 class VerifiedPasswords:

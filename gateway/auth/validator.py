@@ -58,6 +58,9 @@ class JwksCache:
         """The published key ``kid``; Unauthenticated if the IdP does not publish it."""
         if self._needs_fetch(kid):
             self._fetch_for(kid)
+        elif kid not in self._keys and self._fetch_lock.locked():
+            with self._fetch_lock:  # a fetch is under way (the first, say): its keys may do
+                pass
         key = self._keys.get(kid)
         if key is None:
             raise Unauthenticated("token signed with an unknown key")

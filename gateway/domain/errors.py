@@ -147,3 +147,44 @@ class StartNotInFuture(GatewayError):
 class MaterialNotInRecipe(GatewayError):
     code = "workorder.material_not_in_recipe"
     title = "The recipe does not allow this material in that operation"
+
+
+class CredentialNotFound(GatewayError):
+    code = "credential.not_found"
+    title = "No such credential"
+
+
+class CredentialRejected(GatewayError):
+    """The identity provider refused the new credential; ``provider_error`` says why."""
+
+    code = "credential.rejected"
+    title = "The identity provider refused the new credential"
+
+    def __init__(self, provider_error: str, detail: str | None = None) -> None:
+        super().__init__(detail, providerError=provider_error)
+        self.provider_error = provider_error
+
+
+class CredentialInvalid(GatewayError):
+    code = "credential.invalid"
+    title = "The credential given cannot be used"
+
+
+class RotationPending(GatewayError):
+    code = "credential.rotation_pending"
+    title = "The previous credential must be retired first"
+
+
+class NothingToRetire(GatewayError):
+    code = "credential.nothing_to_retire"
+    title = "There is no previous credential to retire"
+
+
+class CredentialInUse(GatewayError):
+    code = "credential.in_use"
+    title = "A gateway process still uses the credential"
+
+
+class MasterKeyMissing(GatewayError):
+    code = "credential.no_master_key"
+    title = "No master key is configured"

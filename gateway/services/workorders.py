@@ -12,6 +12,7 @@ from gateway.domain.model import (
     ReservationStatus,
     WorkOrder,
 )
+from gateway.services.fanout import side_by_side
 from gateway.services.ports import InventoryPort, WorkOrderPort
 
 
@@ -54,7 +55,9 @@ def get_work_order_reservations(
 ) -> WorkOrderReservations:
     """The work order with each material's reservations, in three round trips whatever its size.
 
-    A work order or reservation of an owner outside the caller's scope is not there for them.
+    The two inventory calls run side by side, so the answer waits for two round trips, not
+    three. A work order or reservation of an owner outside the caller's scope is not there
+    for them.
     """
     keep = keep or ReservationFilter()
     work_order = work_orders.get_work_order(work_order_id)
@@ -64,12 +67,14 @@ def get_work_order_reservations(
     reservations_by_item: dict[str, list[Reservation]] = {}
     descriptions: dict[str, str] = {}
     if skus:
-        for reservation in inventory.list_reservations_by_sources([work_order.id]):
+        reservations, balances = side_by_side(
+            lambda: inventory.list_reservations_by_sources([work_order.id]),
+            lambda: inventory.get_item_balances(skus),
+        )
+        for reservation in reservations:
             if keep.keeps(reservation) and can_see_owner(reservation.owner_id):
                 reservations_by_item.setdefault(reservation.item_sku_id, []).append(reservation)
-        descriptions = {
-            b.item.sku_id: b.item.description for b in inventory.get_item_balances(skus)
-        }
+        descriptions = {b.item.sku_id: b.item.description for b in balances}
     materials = tuple(
         MaterialReservations(
             operation_sequence=operation.sequence,

@@ -11,7 +11,7 @@ from spyne.server.wsgi import WsgiApplication
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from gateway.auth.legacy_clients import LegacyAuthenticator
-from gateway.auth.passwords import SecretBox, VerifiedPasswords
+from gateway.auth.passwords import VerifiedPasswords
 from gateway.soap.gate import SoapGate
 from gateway.soap.service import create_gateway_application
 from gateway.soap.types import GatewayFault
@@ -43,7 +43,7 @@ def mount_soap(app: Flask) -> None:
     authenticator = LegacyAuthenticator(
         clients=app.extensions["gateway.store"].legacy_clients,
         passwords=VerifiedPasswords(float(config["LEGACY_AUTH_CACHE_SECONDS"])),
-        box=SecretBox.from_setting(config["MASTER_KEYS"]),
+        box=app.extensions["gateway.credentials"].keys,  # re-read when the key file changes
         max_age=timedelta(seconds=float(config["SOAP_TOKEN_MAX_AGE_SECONDS"])),
     )
     soap = WsgiApplication(create_gateway_application())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.auth.legacy_clients import LegacyClient, StoredSecret
@@ -58,6 +58,23 @@ class LegacyClientStore:
             )
             return changed.rowcount == 1
 
+    def rotate_secret(self, name: str, new: StoredSecret, old_until: datetime) -> bool:
+        """Add ``new``; every older secret stays valid until ``old_until`` at the latest.
+        False if there is no such client."""
+        with self._engine.begin() as connection:
+            if connection.execute(select(clients.c.name).where(clients.c.name == name)).first():
+                _end_older_secrets(connection, name, old_until)
+                row = {"client_name": name, "password_hash": new.password_hash,
+                       "digest_secret": new.digest_secret, "created_at": utc_now()}  # fmt: skip
+                connection.execute(insert(secrets).values(**row))
+                return True
+        return False
+
+    def end_grace(self, name: str, now: datetime) -> int:
+        """Refuse every secret but the newest from ``now`` on; returns how many were cut short."""
+        with self._engine.begin() as connection:
+            return _end_older_secrets(connection, name, now, keep_newest=True)
+
     def remember_nonce(self, name: str, nonce: str, expires_at: datetime, now: datetime) -> bool:
         """Record a nonce; False if it was used before. The primary key decides, so several
         gateway processes on one database agree."""
@@ -70,6 +87,20 @@ class LegacyClientStore:
         except IntegrityError:
             return False
         return True
+
+
+def _end_older_secrets(
+    connection: Connection, name: str, until: datetime, keep_newest: bool = False
+) -> int:
+    """Give the client's secrets ``until`` as their end unless they end sooner already."""
+    mine = secrets.c.client_name == name
+    later = or_(secrets.c.not_after.is_(None), secrets.c.not_after > until)
+    conditions = [mine, later]
+    if keep_newest:
+        newest = select(func.max(secrets.c.id)).where(mine).scalar_subquery()
+        conditions.append(secrets.c.id != newest)
+    changed = connection.execute(update(secrets).where(*conditions).values(not_after=until))
+    return int(changed.rowcount)
 
 
 def _client_row(client: LegacyClient) -> dict[str, object]:

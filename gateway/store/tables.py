@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -111,4 +112,32 @@ used_nonces = Table(
     Column("nonce", String(128), primary_key=True),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Index("used_nonces_expiry", "expires_at"),
+)
+
+upstream_credentials = Table(
+    "upstream_credentials",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),  # the upstream: inventory | workorders
+    Column("version", Integer, nullable=False),  # 1, 2, … per name; processes follow it
+    Column("kind", String(32), nullable=False),  # azure-secret | azure-certificate
+    Column("client_id", String(200), nullable=False),
+    Column("sealed", Text),  # Fernet token under the master key; NULL once retired
+    Column("fingerprint", String(100), nullable=False),
+    Column("state", String(20), nullable=False),  # current | previous | retired
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("retired_at", DateTime(timezone=True)),
+    UniqueConstraint("name", "version", name="upstream_credential_version"),
+    Index("upstream_credentials_by_state", "name", "state"),
+)
+
+credential_processes = Table(
+    "credential_processes",
+    metadata,
+    Column("process_id", String(120), primary_key=True),
+    Column("versions", Text, nullable=False),  # JSON {name: version in use}
+    Column("key_ids", Text, nullable=False),  # JSON [master key ids, primary first]
+    Column("seen_at", DateTime(timezone=True), nullable=False),
 )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
+import secrets
 from typing import Any
-from urllib.parse import unquote_plus
 
 from flask import Blueprint, Flask, Response, abort, jsonify, request
 
 from sandbox.faults import admin_blueprint
+from sandbox.idp.client_auth import authenticate_client
+from sandbox.idp.clients import CertificateRefused
+from sandbox.idp.errors import AzureError
 from sandbox.idp.provider import IdentityProvider
 
 _DEFAULT_SUFFIX = "/.default"
@@ -22,27 +23,6 @@ def create_idp_app(provider: IdentityProvider) -> Flask:
     app.register_blueprint(admin_blueprint(provider.faults, provider.calls))
     app.register_blueprint(_idp_admin_blueprint(provider))
     return app
-
-
-class AzureError(Exception):
-    """An OAuth error answered the way Azure AD answers it."""
-
-    def __init__(self, status: int, error: str, code: int, description: str) -> None:
-        super().__init__(error)
-        self.status, self.error, self.code, self.description = status, error, code, description
-
-    def response(self) -> tuple[Response, int]:
-        """The Azure-shaped JSON body and status."""
-        trace = str(uuid.uuid4())
-        body = {
-            "error": self.error,
-            "error_description": f"AADSTS{self.code}: {self.description} Trace ID: {trace}",
-            "error_codes": [self.code],
-            "timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
-            "trace_id": trace,
-            "correlation_id": request.headers.get("client-request-id", str(uuid.uuid4())),
-        }
-        return jsonify(body), self.status
 
 
 def _azure_blueprint(provider: IdentityProvider) -> Blueprint:
@@ -88,7 +68,11 @@ def _discovery_document(provider: IdentityProvider) -> dict[str, Any]:
         "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
         "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
         "jwks_uri": f"{base}/discovery/v2.0/keys",
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_post",
+            "client_secret_basic",
+            "private_key_jwt",
+        ],
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "response_modes_supported": ["query", "fragment", "form_post"],
@@ -108,9 +92,10 @@ def _client_credentials_grant(provider: IdentityProvider) -> dict[str, Any]:
         raise AzureError(
             400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
         )
-    client_id = _authenticate_client(provider)
+    client_id = authenticate_client(provider.clients, _token_endpoint(provider))
     audience = _audience_for_scope(form.get("scope", ""))
     token = provider.mint(subject=client_id, audience=audience, client_id=client_id)
+    provider.tokens_issued[client_id] += 1
     lifetime = provider.token_lifetime
     return {
         "token_type": "Bearer",
@@ -120,49 +105,8 @@ def _client_credentials_grant(provider: IdentityProvider) -> dict[str, Any]:
     }
 
 
-def _authenticate_client(provider: IdentityProvider) -> str:
-    client_id, secret = _presented_credentials()
-    if not client_id:
-        raise AzureError(
-            400,
-            "invalid_request",
-            900144,
-            "The request body must contain the following parameter: 'client_id'.",
-        )
-    if not provider.has_client(client_id):
-        raise AzureError(
-            400,
-            "unauthorized_client",
-            700016,
-            f"Application with identifier '{client_id}' was not found in the directory "
-            f"'{provider.tenant}'.",
-        )
-    if not secret:
-        raise AzureError(
-            401,
-            "invalid_client",
-            7000218,
-            "The request body must contain the following parameter: 'client_assertion' "
-            "or 'client_secret'.",
-        )
-    if not provider.check_client(client_id, secret):
-        raise AzureError(
-            401,
-            "invalid_client",
-            7000215,
-            "Invalid client secret provided. Ensure the secret being sent in the request is "
-            "the client secret value, not the client secret ID, for a secret added to app "
-            f"'{client_id}'.",
-        )
-    return client_id
-
-
-def _presented_credentials() -> tuple[str, str]:
-    auth = request.authorization
-    if auth is not None and auth.type == "basic":
-        # RFC 6749 §2.3.1: both halves are form-urlencoded before going into Basic.
-        return unquote_plus(auth.username or ""), unquote_plus(auth.password or "")
-    return request.form.get("client_id", ""), request.form.get("client_secret", "")
+def _token_endpoint(provider: IdentityProvider) -> str:
+    return f"{provider.base_url}/{provider.tenant}/oauth2/v2.0/token"
 
 
 def _audience_for_scope(scope: str) -> str:
@@ -194,15 +138,40 @@ def _idp_admin_blueprint(provider: IdentityProvider) -> Blueprint:
         )
         return jsonify({"access_token": token, "token_type": "Bearer"})
 
+    @bp.get("/clients/<client_id>")
+    def describe_client(client_id: str) -> Any:
+        described = provider.clients.describe(client_id)
+        if described is None:
+            return jsonify({"error": "no such client"}), 404
+        return jsonify(described)
+
     @bp.post("/clients/<client_id>/secrets")
     def add_secret(client_id: str) -> Any:
-        provider.add_client_secret(client_id, _text(_json_body(), "secret"))
-        return jsonify({"client_id": client_id}), 201
+        # Like Azure's addPassword: the secret is made here and shown once, unless given.
+        given = _json_body().get("secret")
+        value = given if isinstance(given, str) and given else secrets.token_urlsafe(30)
+        added = provider.clients.add_secret(client_id, value)
+        shown = {} if given else {"secretText": value}
+        return jsonify({"clientId": client_id, **added.describe(), **shown}), 201
 
     @bp.delete("/clients/<client_id>/secrets")
     def remove_secret(client_id: str) -> Any:
         if not provider.remove_client_secret(client_id, _text(_json_body(), "secret")):
             return jsonify({"error": "no such secret for this client"}), 404
+        return "", 204
+
+    @bp.post("/clients/<client_id>/certificates")
+    def add_certificate(client_id: str) -> Any:
+        try:
+            added = provider.clients.add_certificate(client_id, request.get_data())
+        except CertificateRefused as refused:
+            return jsonify({"error": str(refused)}), 400
+        return jsonify({"clientId": client_id, **added.describe()}), 201
+
+    @bp.delete("/clients/<client_id>/keys/<key_id>")
+    def remove_key(client_id: str, key_id: str) -> Any:
+        if not provider.clients.remove_key(client_id, key_id):
+            return jsonify({"error": "no such secret or certificate for this client"}), 404
         return "", 204
 
     @bp.post("/signing-keys/rotate")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import secrets
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from sandbox.faults import CallLog, FaultKnobs
 from sandbox.idp.ca import state_lock, write_private
+from sandbox.idp.clients import ClientRegistry
 
 KEYS_FILE = "signing-keys.json"
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
@@ -62,7 +63,9 @@ class IdentityProvider:
         self.calls = CallLog()
         self.faults = FaultKnobs()
         self._lock = threading.Lock()
-        self._clients: dict[str, list[str]] = {cid: list(s) for cid, s in (clients or {}).items()}
+        self.clients = ClientRegistry(clients)
+        self.tokens_issued: Counter[str] = Counter()
+        """Client-credentials tokens issued, by client id."""
         state_dir.mkdir(parents=True, exist_ok=True)
         self._keys: list[SigningKey] = self._load_or_create_keys()
 
@@ -181,34 +184,19 @@ class IdentityProvider:
 
     def add_client_secret(self, client_id: str, secret: str) -> None:
         """Register one more secret for ``client_id``; the ones it had keep working."""
-        with self._lock:
-            registered = self._clients.setdefault(client_id, [])
-            if secret not in registered:
-                registered.append(secret)
+        self.clients.add_secret(client_id, secret)
 
     def remove_client_secret(self, client_id: str, secret: str) -> bool:
         """Revoke one secret; True if it was registered."""
-        with self._lock:
-            registered = self._clients.get(client_id, [])
-            if secret not in registered:
-                return False
-            registered.remove(secret)
-            return True
+        return self.clients.remove_secret(client_id, secret)
 
     def has_client(self, client_id: str) -> bool:
-        """True if ``client_id`` is registered (with or without secrets)."""
-        with self._lock:
-            return client_id in self._clients
+        """True if ``client_id`` is registered (with or without credentials)."""
+        return self.clients.has_client(client_id)
 
     def check_client(self, client_id: str, secret: str) -> bool:
         """True if ``secret`` is one of the client's current secrets (constant time)."""
-        with self._lock:
-            registered = list(self._clients.get(client_id, []))
-        matched = False
-        for candidate in registered:
-            # No short-circuit: the time taken must not tell which secret came close.
-            matched |= hmac.compare_digest(candidate.encode(), secret.encode())
-        return matched
+        return self.clients.check_secret(client_id, secret)
 
     # -- persistence -------------------------------------------------------------------
 

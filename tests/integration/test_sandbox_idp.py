@@ -253,3 +253,49 @@ def test_a_restarted_idp_reuses_its_ca_and_signing_keys(tmp_path: Path) -> None:
         assert make_session(str(second.tls.ca_path)).get(second.jwks_uri, timeout=5).ok
     finally:
         second.stop()
+
+
+def test_a_registered_certificate_signs_client_assertions_msal_makes(
+    idp: RunningIdp, session: requests.Session, client_id: str
+) -> None:
+    from tests.integration.credential_helpers import certificate_pem
+
+    key, certificate = certificate_pem(client_id)
+    stranger_key, stranger_certificate = certificate_pem("stranger")
+    added = session.post(
+        f"{idp.server.url}/_sandbox/clients/{client_id}/certificates",
+        data=certificate,
+        headers={"Content-Type": "application/x-pem-file"},
+        timeout=5,
+    )
+    as_msal = {"private_key": key, "public_certificate": certificate}
+    stranger = {"private_key": stranger_key, "public_certificate": stranger_certificate}
+
+    token = AzureTokenProvider(idp.authority, client_id, as_msal, session, retry=NO_WAIT)
+
+    assert added.status_code == 201 and len(added.json()["thumbprint"]) == 40
+    assert idp.provider.verify(token.token_for(INVENTORY_SCOPE), INVENTORY_AUDIENCE)["azp"] == (
+        client_id
+    )
+    with pytest.raises(UpstreamFault, match=r"invalid_client.*AADSTS700027"):
+        AzureTokenProvider(idp.authority, client_id, stranger, session, retry=NO_WAIT).token_for(
+            INVENTORY_SCOPE
+        )
+
+
+def test_a_generated_secret_is_shown_once_and_removed_by_its_key_id(
+    idp: RunningIdp, session: requests.Session, client_id: str
+) -> None:
+    client_url = f"{idp.server.url}/_sandbox/clients/{client_id}"
+    added = session.post(f"{client_url}/secrets", json={}, timeout=5).json()
+    listed = session.get(client_url, timeout=5).json()
+
+    works = token_provider(idp, session, client_id, added["secretText"]).token_for(INVENTORY_SCOPE)
+    removed = session.delete(f"{client_url}/keys/{added['keyId']}", timeout=5)
+
+    assert works
+    assert added["keyId"] in [s["keyId"] for s in listed["secrets"]]
+    assert added["secretText"] not in str(listed)
+    assert removed.status_code == 204
+    with pytest.raises(UpstreamFault, match="invalid_client"):
+        token_provider(idp, session, client_id, added["secretText"]).token_for(INVENTORY_SCOPE)

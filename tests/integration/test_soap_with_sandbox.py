@@ -18,7 +18,6 @@ from zeep.wsse.username import UsernameToken
 
 from gateway.app import create_app
 from gateway.auth.legacy_clients import new_client
-from gateway.auth.passwords import SecretBox
 from tests.live_server import serving
 from tests.soap_helpers import GW, NS, PATH, envelope, fault_of, headers, security_header
 
@@ -34,7 +33,7 @@ def soap_url(gateway_app: Flask) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def register(gateway_app: Flask) -> Callable[..., str]:
     """Add a legacy client with a unique name; returns the name."""
-    box = SecretBox.from_setting(gateway_app.config["MASTER_KEYS"])
+    box = gateway_app.extensions["gateway.credentials"].keys
 
     def add(role: str = "Reservations.Staff", owner: str = "PLANT-A", digest: bool = True) -> str:
         name = f"mes-{uuid.uuid4().hex[:10]}"

@@ -164,3 +164,60 @@ def test_discovery_happens_once_per_provider(
 
     assert sum(1 for call in mocked.calls if call.request.url == DISCOVERY) == 1
     assert token_posts(mocked) == 2
+
+
+def test_a_replaced_credential_keeps_the_cached_token_and_sends_the_new_secret_after(
+    provider: AzureTokenProvider, mocked: responses.RequestsMock
+) -> None:
+    mocked.add(responses.POST, TOKEN_URL, json=token_answer("before"))
+    first = provider.token_for(SCOPE)
+
+    provider.replace_credential("client-1", "the-new-secret-value")
+    cached = provider.token_for(SCOPE)
+    mocked.replace(responses.POST, TOKEN_URL, json=token_answer("after"))
+    fresh = provider.token_for("api://other/.default")
+
+    assert first == cached == "before"  # the shared cache: no request, no failure
+    assert "client_secret=the-new-secret-value" in str(mocked.calls[-1].request.body)
+    assert fresh == "after"
+
+
+def test_replacing_a_credential_waits_for_a_token_request_sent_with_the_old_one(
+    provider: AzureTokenProvider, mocked: responses.RequestsMock
+) -> None:
+    in_flight, release = threading.Event(), threading.Event()
+
+    def slow_token(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        in_flight.set()
+        release.wait(timeout=10)
+        return 200, {}, '{"token_type":"Bearer","expires_in":3600,"access_token":"old"}'
+
+    mocked.add_callback(responses.POST, TOKEN_URL, callback=slow_token)
+    caller = threading.Thread(target=provider.token_for, args=(SCOPE,))
+    caller.start()
+    assert in_flight.wait(timeout=10)
+    replaced = threading.Event()
+    swapper = threading.Thread(
+        target=lambda: (provider.replace_credential("client-1", "new-one"), replaced.set())
+    )
+    swapper.start()
+
+    waited = not replaced.wait(timeout=0.2)  # still held by the request in flight
+    release.set()
+    swapper.join(timeout=10)
+    caller.join(timeout=10)
+
+    assert waited and replaced.is_set()
+
+
+def test_the_watch_hook_runs_before_every_token(
+    provider: AzureTokenProvider, mocked: responses.RequestsMock
+) -> None:
+    mocked.add(responses.POST, TOKEN_URL, json=token_answer())
+    checks: list[int] = []
+    provider.watch(lambda: checks.append(1))
+
+    provider.token_for(SCOPE)
+    provider.token_for(SCOPE)
+
+    assert len(checks) == 2

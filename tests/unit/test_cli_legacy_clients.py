@@ -22,6 +22,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("GATEWAY_DATABASE_URL", url)
     monkeypatch.setenv("GATEWAY_CONFIG_FILE", str(tmp_path / "absent.toml"))
     monkeypatch.delenv("GATEWAY_MASTER_KEYS", raising=False)
+    monkeypatch.setenv("GATEWAY_MASTER_KEY_FILE", str(tmp_path / "absent-keys"))
     return url
 
 

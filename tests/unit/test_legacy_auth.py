@@ -17,12 +17,13 @@ from gateway.auth.legacy_clients import (
     UsernameToken,
     new_client,
 )
-from gateway.auth.passwords import SecretBox, VerifiedPasswords, password_digest
+from gateway.auth.passwords import VerifiedPasswords, password_digest
 from gateway.domain.errors import Unauthenticated
+from gateway.store.keyring import MasterKeys
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-battery"
-BOX = SecretBox([Fernet.generate_key().decode()])
+BOX = MasterKeys([Fernet.generate_key().decode()])
 
 
 class MemoryClients:
