@@ -49,8 +49,10 @@ class AzureTokenProvider:
         token_cache: msal.SerializableTokenCache | None = None,
         timeout: TimeoutSpec = (3.05, 10.0),
         retry: TokenRetry | None = None,
+        on_fetch: Callable[[str], None] | None = None,
     ) -> None:
         self._authority = authority
+        self._on_fetch = on_fetch or (lambda scope: None)
         self._client_id = client_id
         self._credential = client_credential
         self._http = RetryingHttpClient(http_session, timeout, retry or TokenRetry())
@@ -112,6 +114,8 @@ class AzureTokenProvider:
             raise UpstreamUnavailable(UPSTREAM, "the identity provider failed") from exc
         except ValueError as exc:
             raise UpstreamFault(UPSTREAM, "the identity provider answered nonsense") from exc
+        if result.get("token_source") == "identity_provider":
+            self._on_fetch(scope)  # counted: a token that came from the IdP, not from the cache
         return result
 
     def _application(self) -> msal.ConfidentialClientApplication:

@@ -18,7 +18,7 @@ from gateway.auth.principal import Principal
 from gateway.auth.validator import JwksCache, TokenValidator
 from gateway.domain.credentials import UPSTREAMS
 from gateway.domain.errors import ItemNotFound, RecipeNotFound
-from gateway.observability.metrics import UpstreamMetrics
+from gateway.observability.metrics import TOKEN_FETCHES, UpstreamMetrics
 from gateway.services.ports import InventoryPort, TokenProvider, WorkOrderPort
 
 
@@ -90,6 +90,7 @@ def _token_provider(settings: Mapping[str, Any], upstream: str) -> AzureTokenPro
         client_id=settings.get(f"{prefix}_CLIENT_ID") or settings["AZURE_CLIENT_ID"],
         client_credential=str(secret or ""),
         http_session=make_session(settings["AZURE_CA_BUNDLE"]),
+        on_fetch=lambda scope: TOKEN_FETCHES.labels(scope).inc(),
     )
 
 

@@ -58,6 +58,10 @@ def test_metrics_cover_breakers_outbox_tokens_and_sweeps(
     text = client.get("/metrics").get_data(as_text=True)
     sweeps = [line for line in text.splitlines() if line.startswith("gateway_expiry_sweeps_total ")]
     assert sweeps and float(sweeps[0].split()[1]) >= 1
+    fetched = [
+        line for line in text.splitlines() if line.startswith("gateway_token_fetches_total{")
+    ]
+    assert any("sandbox-inventory" in line and float(line.split()[-1]) >= 1 for line in fetched)
     for name in (
         "gateway_breaker_open",
         "gateway_outbox_pending",
