@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_CLIENT := tests/e2e/soap_client
 NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 
-.PHONY: run test lint unit integration e2e wsdl clean node-client
+.PHONY: run test lint unit integration e2e wsdl clean node-client bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ integration: $(STAMP)
 
 e2e: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest tests/e2e
+
+# The stack in-process against issue 7's targets (a few minutes; not part of `make test`):
+# prints one table and writes bench/results.json. Options: $(BIN)/python -m bench --help
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 # Regenerate both contracts from their spyne services (a test fails when either drifts):
 # wsdl/inventory.wsdl (the sandbox's legacy inventory) and wsdl/gateway.wsdl (our SOAP endpoint).
