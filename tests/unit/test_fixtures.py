@@ -122,7 +122,7 @@ def test_wo_1001_materials_each_have_open_reservations_with_location_and_lot(
     assert any(m["isRework"] for m in materials(wo))
     for material in materials(wo):
         mine = [r for r in reservations_of(demo, "WO-1001") if r["sku"] == material["itemNumber"]]
-        assert 1 <= len(mine) <= 2, material["itemNumber"]
+        assert 0 < len(mine) <= 2, material["itemNumber"]
         for r in mine:
             assert r["status"] == "OPEN" and r["warehouseId"] == "W01"
             assert r["location"] and r["lot"] and r["source"]["type"] == "work_order"

@@ -268,7 +268,7 @@ def test_compensations_that_cannot_run_now_restore_everything_from_the_outbox(
         erp.gate.fail_from = k  # this write and every later one, compensations included
         with pytest.raises(UpstreamUnavailable):
             run(erp, uow, batch_quantity=Decimal(550), materials=SCENARIOS[scenario])
-        assert 1 <= len(uow.outbox.entries) <= k  # at most the done steps and the lost one
+        assert 0 < len(uow.outbox.entries) <= k  # at most the done steps and the lost one
         erp.gate.clear()
         for _ in range(2):  # the outbox may run an entry more than once
             for kind, payload in uow.outbox.entries:
