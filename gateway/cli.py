@@ -16,6 +16,7 @@ from gateway.app import create_app
 from gateway.background import drain_outbox_once, start_background_work, sweep_once
 from gateway.cli_credentials import credentials_group
 from gateway.cli_legacy import legacy_clients_group
+from gateway.observability.logs import configure_logging
 
 VAR = Path("var")
 STACK_FILE = VAR / "stack.json"
@@ -35,6 +36,7 @@ main.add_command(credentials_group)
 @click.option("--fixtures", type=click.Path(exists=True, path_type=Path), default=None)
 def demo_command(port: int, fixtures: Path | None) -> None:
     """Start the sandbox ERP and the gateway on 127.0.0.1 (what `make run` runs)."""
+    configure_logging()
     secret = demo.new_client_secret()
     with demo.running_sandbox(VAR, fixtures, secret) as sandbox:
         settings = demo.gateway_settings(sandbox, secret)
