@@ -30,11 +30,10 @@ FAULTS = {
 
 
 @pytest.fixture(scope="module")
-def fault_app(gateway_settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def fault_app(gateway_settings: dict[str, Any], database_url: str) -> Flask:
     """No retries, a short read timeout; breakers out of the way (they have their own tests)."""
-    database = tmp_path_factory.mktemp("faults") / "gateway.db"
     return create_app({
-        **gateway_settings, "DATABASE_URL": f"sqlite:///{database}",
+        **gateway_settings, "DATABASE_URL": database_url,
         "UPSTREAM_READ_TIMEOUT": 0.5, "UPSTREAM_RETRY_ATTEMPTS": 1,
     })  # fmt: skip
 

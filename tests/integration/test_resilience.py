@@ -16,12 +16,12 @@ from tests.integration.reservation_helpers import body, problem_code
 
 
 @pytest.fixture
-def fragile_app(gateway_settings: dict[str, Any], tmp_path: Any) -> Flask:
+def fragile_app(gateway_settings: dict[str, Any], database_url: str) -> Flask:
     """A gateway whose breakers trip after 3 failed attempts and whose reads time out fast."""
     return create_app(
         {
             **gateway_settings,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
+            "DATABASE_URL": database_url,
             "BREAKER_FAIL_MAX": 3,
             "BREAKER_RESET_SECONDS": 0.2,
             "UPSTREAM_READ_TIMEOUT": 0.5,
