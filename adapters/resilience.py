@@ -35,6 +35,3 @@ class RetryPolicy:
             reraise=True,
         )
         return retrying(operation)
-
-
-NO_RETRY = RetryPolicy(attempts=1)

@@ -97,8 +97,3 @@ def load_settings(app: Flask, overrides: Mapping[str, Any] | None = None) -> Non
     app.config.from_prefixed_env("GATEWAY")
     if overrides:
         app.config.update(overrides)
-
-
-def public_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Settings safe to show: secrets masked."""
-    return {k: ("***" if k in SECRET_SETTINGS and v else v) for k, v in settings.items()}

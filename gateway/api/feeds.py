@@ -15,7 +15,7 @@ from gateway.api.reservation_schemas import (
     OutboxPageSchema,
     OutboxQuery,
 )
-from gateway.auth.roles import ADMIN, MANAGER, OWNER, STAFF
+from gateway.auth.roles import ADMIN, RESERVATION_ROLES
 from gateway.store.feeds import audit_after, events_after
 
 events_blp = Blueprint("events", __name__, url_prefix="/api/events", description="Event feed")
@@ -27,7 +27,7 @@ admin_blp.before_request(authenticate)
 @events_blp.get("")
 @events_blp.arguments(EventQuery, location="query", as_kwargs=True)
 @events_blp.response(200, EventPageSchema)
-@requires_any_role(STAFF, MANAGER, OWNER)
+@requires_any_role(*RESERVATION_ROLES)
 def follow_events(after: int, limit: int) -> Any:
     """Every change after the cursor, in commit order; pass ``nextCursor`` back as ``after``."""
     caller = current_principal()

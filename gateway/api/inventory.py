@@ -8,7 +8,7 @@ from gateway.api.auth import authenticate, requires_any_role
 from gateway.api.context import adapters
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import StockLevelSchema, StockQuery
-from gateway.auth.roles import MANAGER, OWNER, STAFF
+from gateway.auth.roles import RESERVATION_ROLES
 from gateway.services.inventory import get_stock_level
 
 blp = Blueprint("inventory", __name__, url_prefix="/api/inventory", description="Inventory")
@@ -19,7 +19,7 @@ blp.before_request(authenticate)
 @blp.arguments(StockQuery, location="query", as_kwargs=True)
 @blp.response(200, StockLevelSchema)
 @blp.problem(404, "Unknown item (inventory.item.not_found)")
-@requires_any_role(STAFF, MANAGER, OWNER)
+@requires_any_role(*RESERVATION_ROLES)
 def stock_level(sku: str, warehouse_id: str) -> Any:
     """The item's stock level in one warehouse; ``available`` is the ATP figure."""
     return get_stock_level(sku, warehouse_id, adapters().inventory)

@@ -8,7 +8,7 @@ from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.context import adapters
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import WorkOrderReservationsQuery, WorkOrderReservationsSchema
-from gateway.auth.roles import MANAGER, OWNER, STAFF
+from gateway.auth.roles import RESERVATION_ROLES
 from gateway.services.workorders import ReservationFilter, get_work_order_reservations
 
 blp = Blueprint("work-orders", __name__, url_prefix="/api/work-orders", description="Work orders")
@@ -20,7 +20,7 @@ blp.before_request(authenticate)
 @blp.response(200, WorkOrderReservationsSchema)
 @blp.problem(401, "Missing or invalid token (auth.unauthenticated)")
 @blp.problem(404, "Unknown work order (workorder.not_found)")
-@requires_any_role(STAFF, MANAGER, OWNER)
+@requires_any_role(*RESERVATION_ROLES)
 def work_order_reservations(work_order_id: str, **filters: Any) -> Any:
     """The work order's materials, each with its reservations (location, lot, quantity)."""
     wired = adapters()

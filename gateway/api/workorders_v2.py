@@ -14,7 +14,7 @@ from gateway.api.idempotency import idempotent
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import WorkOrderReservationsSchema, exact_decimal
 from gateway.api.text import Text
-from gateway.auth.roles import MANAGER, OWNER, STAFF
+from gateway.auth.roles import RESERVATION_ROLES
 from gateway.domain.rules import RequestedMaterial
 from gateway.services.workorder_update import (
     Updater,
@@ -73,7 +73,7 @@ class WorkOrderUpdateQuery(Schema):
 @blp.problem(409, "inventory.reservation.insufficient_stock (rework)")
 @blp.problem(422, "workorder.invalid_batch_quantity, "
                   "workorder.start_not_in_future, workorder.material_not_in_recipe")  # fmt: skip
-@requires_any_role(STAFF, MANAGER, OWNER)
+@requires_any_role(*RESERVATION_ROLES)
 @idempotent
 def update(body: dict[str, Any], work_order_id: str, recipe_name: str) -> Any:
     """Update batch, start and materials all or nothing; answers like the reservations view."""

@@ -14,9 +14,6 @@ import requests
 from gateway.auth.principal import Principal
 from gateway.domain.errors import (
     Unauthenticated,
-    UpstreamFault,
-    UpstreamTimeout,
-    UpstreamUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -233,24 +230,3 @@ def _string_set(claims: Mapping[str, Any], name: str) -> frozenset[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise Unauthenticated(f"token claim '{name}' is malformed")
     return frozenset(value)
-
-
-def discover_jwks_uri(issuer: str, session: requests.Session, timeout: TimeoutSpec = 5.0) -> str:
-    """The ``jwks_uri`` of ``issuer``'s OpenID configuration, checked to name that issuer."""
-    url = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
-    try:
-        response = session.get(url, timeout=timeout)
-        response.raise_for_status()
-        document = response.json()
-    except requests.Timeout as exc:
-        raise UpstreamTimeout("identity", f"no answer from {url}") from exc
-    except requests.ConnectionError as exc:
-        raise UpstreamUnavailable("identity", f"cannot reach {url}") from exc
-    except (requests.RequestException, ValueError) as exc:
-        raise UpstreamFault("identity", f"no OpenID configuration at {url}") from exc
-    if not isinstance(document, Mapping) or document.get("issuer") != issuer:
-        raise UpstreamFault("identity", f"the OpenID configuration at {url} is for another issuer")
-    jwks_uri = document.get("jwks_uri")
-    if not isinstance(jwks_uri, str):
-        raise UpstreamFault("identity", f"the OpenID configuration at {url} has no jwks_uri")
-    return jwks_uri

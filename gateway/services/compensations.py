@@ -212,4 +212,3 @@ REGISTRY: dict[str, Runner] = {
     REVERSE_TRANSACTION: _reverse_transaction,
     RELEASE: _release,
 }
-KINDS = frozenset(REGISTRY)

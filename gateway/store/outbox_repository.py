@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, func, or_, select, update
 
 from gateway.store import json
 from gateway.store.database import utc_now
@@ -82,7 +82,10 @@ class OutboxRepository:
             return [self._entry(row) for row in connection.execute(query).mappings().all()]
 
     def pending_count(self) -> int:
-        return len(self.entries("pending", limit=100_000))
+        """How many entries are still to run (read at every /metrics scrape: one COUNT)."""
+        with self._engine.connect() as connection:
+            query = select(func.count()).select_from(outbox).where(outbox.c.state == "pending")
+            return int(connection.execute(query).scalar_one())
 
     def _set(self, entry_id: int, **values: Any) -> None:
         with self._engine.begin() as connection:

@@ -194,10 +194,6 @@ class IdentityProvider:
         """True if ``client_id`` is registered (with or without credentials)."""
         return self.clients.has_client(client_id)
 
-    def check_client(self, client_id: str, secret: str) -> bool:
-        """True if ``secret`` is one of the client's current secrets (constant time)."""
-        return self.clients.check_secret(client_id, secret)
-
     # -- persistence -------------------------------------------------------------------
 
     def _load_or_create_keys(self) -> list[SigningKey]:

@@ -13,7 +13,7 @@ import requests
 from adapters.azure_tokens import AzureTokenProvider, TokenRetry
 from adapters.http_session import make_session
 from gateway.auth import roles
-from gateway.auth.validator import JwksCache, TokenValidator, discover_jwks_uri
+from gateway.auth.validator import JwksCache, TokenValidator
 from gateway.domain.errors import Unauthenticated, UpstreamFault
 from sandbox.idp import RunningIdp, TokenRejected, ensure_tls_files, start_idp
 
@@ -149,7 +149,7 @@ def test_validator_follows_key_rotation_and_drops_retired_keys(
 ) -> None:
     clock = Clock()
     issuer = idp.provider.issuer
-    jwks = JwksCache(discover_jwks_uri(issuer, session), session, max_age=900, clock=clock)
+    jwks = JwksCache(idp.jwks_uri, session, max_age=900, clock=clock)
     validator = TokenValidator(issuer, GATEWAY_AUDIENCE, jwks)
     old_token = idp.provider.mint("alice", GATEWAY_AUDIENCE, [roles.STAFF], ["PLANT1"])
     assert validator.validate(old_token).owner_ids == {"PLANT1"}

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from gateway.config import load_settings, public_settings
+from gateway.config import load_settings
 
 
 def test_file_overrides_defaults_and_environment_overrides_file(
@@ -27,8 +27,3 @@ def test_explicit_overrides_win(monkeypatch: pytest.MonkeyPatch) -> None:
     app = Flask("t")
     load_settings(app, {"PLANT_TIMEZONE": "UTC"})
     assert app.config["PLANT_TIMEZONE"] == "UTC"
-
-
-def test_public_settings_mask_the_client_secret() -> None:
-    shown = public_settings({"AZURE_CLIENT_SECRET": "s3cr3t", "AZURE_CLIENT_ID": "id"})
-    assert shown == {"AZURE_CLIENT_SECRET": "***", "AZURE_CLIENT_ID": "id"}

@@ -21,8 +21,8 @@ from jwt.utils import base64url_encode
 
 from gateway.auth import roles
 from gateway.auth.principal import Principal
-from gateway.auth.validator import JwksCache, TokenValidator, discover_jwks_uri
-from gateway.domain.errors import Unauthenticated, UpstreamFault
+from gateway.auth.validator import JwksCache, TokenValidator
+from gateway.domain.errors import Unauthenticated
 
 ISSUER = "https://login.example.test/tenant-a/v2.0"
 AUDIENCE = "api://reservation-gateway"
@@ -302,26 +302,3 @@ def test_stale_key_set_is_refreshed_so_retired_keys_stop_working(
     clock.now += 901
 
     assert rejection(validator, key.sign()) == "token signed with an unknown key"
-
-
-def test_discovery_reads_the_jwks_uri_of_the_issuer(mocked: responses.RequestsMock) -> None:
-    mocked.add(
-        responses.GET,
-        f"{ISSUER}/.well-known/openid-configuration",
-        json={"issuer": ISSUER, "jwks_uri": JWKS_URI},
-    )
-
-    assert discover_jwks_uri(ISSUER, requests.Session()) == JWKS_URI
-
-
-def test_discovery_refuses_a_document_for_another_issuer(
-    mocked: responses.RequestsMock,
-) -> None:
-    mocked.add(
-        responses.GET,
-        f"{ISSUER}/.well-known/openid-configuration",
-        json={"issuer": "https://evil.test/v2.0", "jwks_uri": JWKS_URI},
-    )
-
-    with pytest.raises(UpstreamFault):
-        discover_jwks_uri(ISSUER, requests.Session())
