@@ -191,7 +191,7 @@ class InventorySoapClient:
         return self._reservations(records)
 
     def get_reservation(self, reservation_id: str) -> Reservation:
-        record = self._call("GetReservation", True, RSVNO=reservation_id)
+        record = self._call("GetReservation", True, RSVNO=legacy.reservation_number(reservation_id))
         return self._translate(legacy.reservation_from_legacy, record, self._clock)
 
     def search_reservations(
@@ -224,14 +224,19 @@ class InventorySoapClient:
     def release(self, reservation_id: str, reason: ReleaseReason) -> Reservation:
         # Not retried: a repeat after a lost answer would report "already released".
         record = self._call(
-            "Release", False, RSVNO=reservation_id, RELRSN=legacy.RELEASE_LETTER[reason]
+            "Release",
+            False,
+            RSVNO=legacy.reservation_number(reservation_id),
+            RELRSN=legacy.RELEASE_LETTER[reason],
         )
         return self._translate(legacy.reservation_from_legacy, record, self._clock)
 
     def consume(self, reservation_id: str, reference: str) -> Consumption:
         # Safe to retry: the legacy system answers a repeat with the same REFNO with the
         # consumption it already made.
-        record = self._call("Consume", True, RSVNO=reservation_id, REFNO=reference)
+        record = self._call(
+            "Consume", True, RSVNO=legacy.reservation_number(reservation_id), REFNO=reference
+        )
         return self._translate(legacy.consumption_from_legacy, record, self._clock)
 
     def post_transaction(self, transaction: InventoryTransaction) -> InventoryTransaction:

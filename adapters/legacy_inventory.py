@@ -6,13 +6,14 @@ codes and stamps ``YYYYMMDDHHMMSS`` on the plant's wall clock. Nothing here does
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.domain.errors import ItemNotFound
+from gateway.domain.errors import ItemNotFound, ReservationNotFound
 from gateway.domain.model import (
     Consumption,
     InventoryTransaction,
@@ -126,6 +127,16 @@ def pad_item_number(sku: str) -> str:
     if len(sku) > ITEMNO_WIDTH:
         raise ItemNotFound(f"No item {sku}: item numbers have at most {ITEMNO_WIDTH} characters")
     return sku.ljust(ITEMNO_WIDTH)
+
+
+RSVNO = re.compile("[0-9]{1,10}")
+
+
+def reservation_number(reservation_id: str) -> str:
+    """The legacy RSVNO (1–10 ASCII digits); any other id cannot exist there."""
+    if not RSVNO.fullmatch(reservation_id):
+        raise ReservationNotFound(f"No reservation {reservation_id}")
+    return reservation_id
 
 
 def text(value: Any) -> str | None:

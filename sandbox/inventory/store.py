@@ -40,6 +40,7 @@ from sandbox.inventory.tables import (
     open_reservation_row,
     post_movement,
     register_functions,
+    reservation_number,
     reservation_row,
     transaction_by_refno,
     utc_now,
@@ -278,9 +279,9 @@ class InventoryStore:
 
 def _consumed(transaction: sqlite3.Row, reservation_id: str) -> bool:
     """Whether ``transaction`` is the consume that closed this reservation."""
-    number = reservation_id.strip()
+    number = reservation_number(reservation_id)
     return (
         transaction["type"] == "CNS"
-        and number.isdigit()
-        and transaction["reservation_id"] == int(number)
+        and number is not None
+        and transaction["reservation_id"] == number
     )

@@ -124,11 +124,18 @@ def balance_row(conn: sqlite3.Connection, sku: str, warehouse: str) -> sqlite3.R
     return balance_row(conn, sku, warehouse)
 
 
+def reservation_number(reservation_id: str) -> int | None:
+    """RSVNO as a number; None unless it is ASCII digits (str.isdigit also takes "¹2")."""
+    number = reservation_id.strip()
+    return int(number) if number.isascii() and number.isdigit() else None
+
+
 def reservation_row(conn: sqlite3.Connection, reservation_id: str) -> sqlite3.Row:
     """The reservation; fault 210 if unknown."""
-    if not reservation_id.strip().isdigit():
+    number = reservation_number(reservation_id)
+    if number is None:
         raise LegacyError(RESERVATION_NOT_FOUND)
-    row = conn.execute("SELECT * FROM reservations WHERE id = ?", (int(reservation_id),)).fetchone()
+    row = conn.execute("SELECT * FROM reservations WHERE id = ?", (number,)).fetchone()
     if row is None:
         raise LegacyError(RESERVATION_NOT_FOUND)
     return row

@@ -323,3 +323,16 @@ def test_a_failed_batch_retried_with_the_same_key_reserves_anew(
     listed = client.get(f"/api/inventory/reservations?sourceId={source['id']}&status=OPEN",
                         headers=staff_a).get_json()  # fmt: skip
     assert listed["total"] == 2
+
+
+@pytest.mark.parametrize("odd", ["¹2", "٣", "12x"])
+def test_a_reservation_id_the_legacy_system_cannot_hold_is_not_found(
+    client: FlaskClient, staff_a: dict[str, str], odd: str
+) -> None:
+    for answer in (
+        client.get(f"/api/inventory/reservations/{odd}", headers=staff_a),
+        client.put(f"/api/inventory/reservations/{odd}/release", headers=staff_a),
+        client.put(f"/api/inventory/reservations/{odd}/consume", headers=staff_a),
+    ):
+        assert answer.status_code == 404
+        assert problem_code(answer) == "inventory.reservation.not_found"

@@ -7,7 +7,7 @@ import pytest
 
 from adapters import legacy_inventory as legacy
 from adapters import legacy_search
-from gateway.domain.errors import ItemNotFound, RequestInvalid
+from gateway.domain.errors import ItemNotFound, RequestInvalid, ReservationNotFound
 from gateway.domain.model import (
     ReleaseReason,
     ReservationRequest,
@@ -319,3 +319,13 @@ def test_a_page_at_the_limits_is_accepted() -> None:
     legacy_search.check_page(0, 1)
     legacy_search.check_page(10_000, 1000)
     assert legacy_search.page_to_legacy(10_000, 1000) == {"SKIP": 10_000, "MAXROWS": 1000}
+
+
+@pytest.mark.parametrize("odd", ["", "12345678901", "¹2", "٣", "12a", " 1", "-1"])
+def test_an_id_that_is_not_a_legacy_reservation_number_cannot_exist(odd: str) -> None:
+    with pytest.raises(ReservationNotFound):
+        legacy.reservation_number(odd)
+
+
+def test_a_legacy_reservation_number_passes_as_it_is() -> None:
+    assert legacy.reservation_number("0000100234") == "0000100234"
