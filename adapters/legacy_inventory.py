@@ -70,20 +70,22 @@ class PlantClock:
     Where the plant's clock jumps, a local reading is resolved explicitly:
     - in the spring gap (a time that never happened) the offset in force *before* the jump
       is used, which is what naive "local + N minutes" arithmetic on the legacy side means;
-    - in the autumn overlap (a time that happened twice) the *first* occurrence is used.
+    - in the autumn overlap (a time that happened twice) the *first* occurrence is used, except
+      where ``later`` asks for the second: an expiry (``EXPDTM``) is read as the later instant,
+      so that it never fires before the instant the caller gave (docs/decisions.md).
     """
 
     def __init__(self, zone: ZoneInfo | str) -> None:
         self.zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
 
-    def to_utc(self, stamp: str | None) -> datetime | None:
-        """A legacy stamp (blank = none) as an aware UTC datetime."""
+    def to_utc(self, stamp: str | None, later: bool = False) -> datetime | None:
+        """A legacy stamp (blank = none) as an aware UTC datetime; ``later``: fold=1."""
         if stamp is None or not stamp.strip():
             return None
         naive = _read_stamp(stamp.strip())
         # One round trip through the zone finds both the instant and whether it is in a gap
         # (is_gap would do the round trip again; a listing converts tens of thousands).
-        moment = naive.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+        moment = naive.replace(tzinfo=self.zone, fold=int(later)).astimezone(UTC)
         if moment.astimezone(self.zone).replace(tzinfo=None) != naive:
             before_jump = self.zone.utcoffset(naive - timedelta(hours=3)) or timedelta()
             return (naive - before_jump).replace(tzinfo=UTC)
@@ -228,7 +230,7 @@ def reservation_from_legacy(record: Mapping[str, Any], clock: PlantClock) -> Res
         owner_id=required_text(record, "OWNER"),
         created_at=clock.to_utc(record.get("CRTDTM")),
         created_by=text(record.get("CRTUSR")),
-        expires_at=clock.to_utc(record.get("EXPDTM")),
+        expires_at=clock.to_utc(record.get("EXPDTM"), later=True),
         release_reason=code(RELEASE_REASON, reason, "RELRSN") if reason else None,
         released_at=clock.to_utc(record.get("RELDTM")),
         closed_at=clock.to_utc(record.get("CLSDTM")),

@@ -7,7 +7,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from gateway.domain.errors import GatewayError, ReservationAlreadyReleased
-from gateway.domain.model import ReleaseReason, ReservationSearch, ReservationStatus
+from gateway.domain.model import (
+    ReleaseReason,
+    Reservation,
+    ReservationSearch,
+    ReservationStatus,
+)
 from gateway.services.ports import InventoryPort, UnitOfWork
 from gateway.services.reservations import publish, record_change
 
@@ -31,6 +36,8 @@ def expire_due(
     )
     expired = 0
     for reservation in due.items:
+        if not _due(reservation, now):
+            continue
         uow = new_unit_of_work()
         try:
             after = inventory.release(reservation.id, ReleaseReason.EXPIRED)
@@ -44,6 +51,12 @@ def expire_due(
         uow.commit()
         expired += 1
     return expired
+
+
+def _due(reservation: Reservation, now: datetime) -> bool:
+    """The legacy search reads an ambiguous stamp as the earlier instant; the model has the
+    later one (the caller's instant or after it), and that one decides."""
+    return reservation.expires_at is None or reservation.expires_at < now
 
 
 def _publish_if_expired_elsewhere(

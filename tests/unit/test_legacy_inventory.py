@@ -329,3 +329,18 @@ def test_an_id_that_is_not_a_legacy_reservation_number_cannot_exist(odd: str) ->
 
 def test_a_legacy_reservation_number_passes_as_it_is() -> None:
     assert legacy.reservation_number("0000100234") == "0000100234"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [datetime(2026, 10, 25, 0, 30, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, tzinfo=UTC)],
+    ids=["first-occurrence", "second-occurrence"],
+)
+def test_an_expiry_in_the_repeated_hour_round_trips_no_earlier(given: datetime) -> None:
+    stamp = BERLIN.to_legacy(given)
+    record = legacy_reservation(EXPDTM=stamp, CRTDTM=stamp)
+    reservation = legacy.reservation_from_legacy(record, BERLIN)
+    assert reservation.expires_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert reservation.expires_at >= given
+    # creation stamps keep the earlier reading (the legacy system's own)
+    assert reservation.created_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
