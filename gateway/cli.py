@@ -41,8 +41,8 @@ def demo_command(port: int, fixtures: Path | None) -> None:
     with demo.running_sandbox(VAR, fixtures, secret) as sandbox:
         settings = demo.gateway_settings(sandbox, secret)
         admin_config = demo.prepare_admin(VAR, settings)
-        app = create_app(settings)
         url = f"http://127.0.0.1:{port}"
+        app = create_app({"PUBLIC_URL": url, **settings})
         server = make_server("127.0.0.1", port, app, threaded=True)
         stack = demo.write_stack(STACK_FILE, url, sandbox)
         token = demo.mint_token(stack, list(demo.DEMO_ROLES), list(demo.DEMO_OWNERS), "demo-user")

@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "UPSTREAM_MAX_ANSWER_BYTES": 8 * 1024 * 1024,
     # The SOAP endpoint for legacy systems (SPEC §5.4): body limit (413 beyond), XML depth
     # (inbound and upstream answers), UsernameToken freshness, argon2 result cache.
+    # Where callers reach the gateway (the served WSDL's address); default: the bind address.
+    "PUBLIC_URL": None,
     "SOAP_MAX_BODY_BYTES": 2 * 1024 * 1024,
     "XML_MAX_DEPTH": 100,
     "SOAP_TOKEN_MAX_AGE_SECONDS": 300,

@@ -18,8 +18,9 @@ from gateway.observability.logs import configure_logging
 class GatewayServer(BaseApplication):
     """gunicorn, configured here rather than from a file; one app per worker process."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], public_url: str) -> None:
         self._options = options
+        self._public_url = public_url
         super().__init__()
 
     def load_config(self) -> None:
@@ -27,7 +28,9 @@ class GatewayServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return create_app()
+        app = create_app()
+        app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"] or self._public_url
+        return app
 
 
 def serve(host: str, port: int, workers: int, threads: int = 8) -> None:
@@ -43,7 +46,8 @@ def serve(host: str, port: int, workers: int, threads: int = 8) -> None:
             "graceful_timeout": 20,
             "accesslog": None,  # the gateway logs each request itself, as JSON
             "post_worker_init": _start_background,
-        }
+        },
+        public_url=f"http://{host}:{port}",
     ).run()
 
 

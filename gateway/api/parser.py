@@ -26,12 +26,52 @@ class DecimalParser(FlaskParser):
     def _raw_load_json(self, req: flask.Request) -> Any:
         if not is_json_request(req):
             return core.missing
-        # Errors stay the standard library's, which webargs turns into a 400.
-        document = json.loads(req.get_data(cache=True), parse_float=Decimal)
+        # Syntax errors stay the standard library's, which webargs turns into a 400.
+        try:
+            document = json.loads(
+                req.get_data(cache=True),
+                parse_float=Decimal,
+                parse_constant=_refuse_constant,
+                object_pairs_hook=_object_without_duplicates,
+            )
+        except RecursionError:
+            raise ValidationError({"body": [f"nests deeper than {MAX_DEPTH} levels"]}) from None
+        if _depth(document) > MAX_DEPTH:
+            raise ValidationError({"body": [f"nests deeper than {MAX_DEPTH} levels"]})
         unsafe = list(unsafe_text(document))
         if unsafe:
             raise ValidationError({path: ["contains control characters"] for path in unsafe})
         return document
+
+
+MAX_DEPTH = 16
+"""No request of the API nests deeper than a few levels; a deep one is refused, not recursed."""
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice is refused: "last wins" lets a proxy and the gateway read two bodies."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise ValidationError({"body": [f"the member {key!r} is given more than once"]})
+        document[key] = value
+    return document
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValidationError({"body": [f"{name} is not a JSON number"]})
+
+
+def _depth(document: Any) -> int:
+    """How deep a parsed document nests, without recursion."""
+    deepest, pending = 0, [(document, 1)]
+    while pending:
+        value, level = pending.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level)
+            children = value.values() if isinstance(value, dict) else value
+            pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
 NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

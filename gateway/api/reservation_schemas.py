@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_load, validate
 
+from gateway.api.bounded import Identifier, LegacyQuantity, LegacyTimestamp, strict_integer
 from gateway.api.schemas import ReservationSchema, exact_decimal
 from gateway.api.text import Text
 from gateway.domain.model import ReservationStatus, SourceType
@@ -16,24 +17,24 @@ MAX_CURSOR = 2**62
 
 
 class SourceInSchema(Schema):
-    type = Text(required=True, metadata={"example": "sales_order"})
-    id = Text(required=True, validate=validate.Length(1, 20))
+    type = Identifier(required=True, metadata={"example": "sales_order"})
+    id = Identifier(required=True, validate=validate.Length(1, 20))
 
 
 class ReservationCreateSchema(Schema):
     """Quantity, type and expiry are checked by the rules, which answer with their own codes."""
 
-    item_sku_id = Text(data_key="itemSkuId", required=True, validate=validate.Length(1, 18))
-    warehouse_id = Text(data_key="warehouseId", required=True, validate=validate.Length(1, 3))
-    quantity = exact_decimal(required=True)
-    uom = Text(validate=validate.Length(1, 3), load_default=None)
-    location = Text(validate=validate.Length(1, 10), load_default=None)
-    lot = Text(validate=validate.Length(1, 20), load_default=None)
-    type = Text(required=True, metadata={"example": "SALES"})
+    item_sku_id = Identifier(data_key="itemSkuId", required=True, validate=validate.Length(1, 18))
+    warehouse_id = Identifier(data_key="warehouseId", required=True, validate=validate.Length(1, 3))
+    quantity = LegacyQuantity(required=True)
+    uom = Identifier(validate=validate.Length(1, 3), load_default=None)
+    location = Identifier(validate=validate.Length(1, 10), load_default=None)
+    lot = Identifier(validate=validate.Length(1, 20), load_default=None)
+    type = Identifier(required=True, metadata={"example": "SALES"})
     source = fields.Nested(SourceInSchema, required=True)
-    owner_id = Text(data_key="ownerId", validate=validate.Length(1, 10), load_default=None)
-    priority = fields.Integer(validate=validate.Range(0, 99), load_default=50)
-    expires_at = fields.AwareDateTime(data_key="expiresAt", load_default=None)
+    owner_id = Identifier(data_key="ownerId", validate=validate.Length(1, 10), load_default=None)
+    priority = strict_integer(validate=validate.Range(0, 99), load_default=50)
+    expires_at = LegacyTimestamp(data_key="expiresAt", load_default=None)
     override = fields.Boolean(load_default=False)
 
     @post_load

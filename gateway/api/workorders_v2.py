@@ -9,10 +9,11 @@ from flask import current_app
 from marshmallow import Schema, fields, post_load, validate
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
+from gateway.api.bounded import Identifier, LegacyQuantity, LegacyTimestamp
 from gateway.api.context import adapters, unit_of_work
 from gateway.api.idempotency import idempotent
 from gateway.api.parser import Blueprint
-from gateway.api.schemas import WorkOrderReservationsSchema, exact_decimal
+from gateway.api.schemas import WorkOrderReservationsSchema
 from gateway.api.text import Text
 from gateway.auth.roles import RESERVATION_ROLES
 from gateway.domain.rules import RequestedMaterial
@@ -30,11 +31,11 @@ blp.before_request(authenticate)
 
 
 class MaterialLineSchema(Schema):
-    operation = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    item_number = Text(data_key="itemNumber", required=True, validate=validate.Length(1, 18))
-    quantity = exact_decimal(required=True, validate=validate.Range(min=0))
-    uom = Text(required=True, validate=validate.Length(1, 10))
-    lot = Text(
+    operation = fields.Integer(required=True, strict=True, validate=validate.Range(0, 9999))
+    item_number = Identifier(data_key="itemNumber", required=True, validate=validate.Length(1, 18))
+    quantity = LegacyQuantity(required=True, validate=validate.Range(min=0))
+    uom = Identifier(required=True, validate=validate.Length(1, 10))
+    lot = Identifier(
         load_default=None,
         allow_none=True,
         validate=validate.Length(1, 20),
@@ -47,11 +48,11 @@ class MaterialLineSchema(Schema):
 
 
 class WorkOrderUpdateSchema(Schema):
-    batch_quantity = exact_decimal(
+    batch_quantity = LegacyQuantity(
         data_key="batchQuantity", required=True, validate=validate.Range(min=0, min_inclusive=False)
     )
-    planned_start = fields.AwareDateTime(data_key="plannedStart", required=True)
-    transaction_date = fields.AwareDateTime(
+    planned_start = LegacyTimestamp(data_key="plannedStart", required=True)
+    transaction_date = LegacyTimestamp(
         data_key="transactionDate",
         load_default=None,
         metadata={"description": "default now; transactions carry it minus 59 seconds"},

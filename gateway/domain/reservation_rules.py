@@ -75,6 +75,7 @@ def reservation_request(
     """The request to send upstream, or the error that says why not."""
     if draft.quantity <= 0:
         raise InvalidQuantity("Quantity must be greater than 0")
+    check_legacy_quantity(draft.quantity)
     reservation_type = _enum(ReservationType, draft.type, InvalidReservationType)
     source_type = _source_type(draft.source_type)
     if draft.expires_at is not None and draft.expires_at <= now:
@@ -125,3 +126,35 @@ def _source_type(value: str) -> SourceType:
     except ValueError:
         allowed = ", ".join(member.value for member in SourceType)
         raise RequestInvalid({"source.type": [f"must be one of {allowed}"]}) from None
+
+
+LEGACY_INTEGER_DIGITS = 10
+LEGACY_FRACTION_DIGITS = 3
+"""The legacy quantity fields (QTY, QTYOH, QTYRSV) are fixed-point DECIMAL(13, 3)."""
+LEGACY_QUANTITY_MAX = Decimal(10) ** LEGACY_INTEGER_DIGITS - Decimal("0.001")
+
+
+def check_legacy_quantity(value: Decimal, name: str = "quantity") -> None:
+    """A quantity the legacy fields can hold exactly, or InvalidQuantity naming the bounds."""
+    if (
+        not value.is_finite()
+        or _integer_digits(value) > LEGACY_INTEGER_DIGITS
+        or (_fraction_digits(value) > LEGACY_FRACTION_DIGITS)
+    ):
+        raise InvalidQuantity(
+            f"{name} must have at most {LEGACY_INTEGER_DIGITS} integer and "
+            f"{LEGACY_FRACTION_DIGITS} fraction digits (at most {LEGACY_QUANTITY_MAX})"
+        )
+
+
+def _integer_digits(value: Decimal) -> int:
+    return max(value.adjusted() + 1, 0)  # exact for any Decimal: no context, no rounding
+
+
+def _fraction_digits(value: Decimal) -> int:
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite, checked by the caller
+    significant = len(digits)
+    while exponent < 0 and significant > 1 and digits[significant - 1] == 0:
+        significant, exponent = significant - 1, exponent + 1
+    return max(-exponent, 0)

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import Flask
 from lxml import etree
-from werkzeug.wrappers import Request
 
 from gateway import xml_guard
 from gateway.auth.legacy_clients import LegacyAuthenticator
@@ -53,9 +52,7 @@ class SoapGate:
         answer = _with_request_id(start_response, correlation_id)
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "GET" and "wsdl" in environ.get("QUERY_STRING", "").lower():
-            return _respond(
-                answer, "200 OK", self._wsdl.for_address(Request(environ).base_url.rstrip("/"))
-            )
+            return _respond(answer, "200 OK", self._wsdl.for_address(self._address(environ)))
         if method != "POST":
             return _respond(
                 answer, "405 Method Not Allowed", b"POST a SOAP 1.1 envelope", "text/plain"
@@ -72,6 +69,14 @@ class SoapGate:
             return _fault(answer, internal_fault(error, correlation_id))
         environ[CONTEXT_KEY] = call
         return self._soap(environ, answer)
+
+    def _address(self, environ: dict[str, Any]) -> str:
+        """Where the WSDL sends callers: the configured public URL, else the server's own bind
+        address (never the Host header, which is the caller's to choose)."""
+        public = self._app.config.get("PUBLIC_URL")
+        if public:
+            return f"{str(public).rstrip('/')}{environ.get('SCRIPT_NAME', '')}"
+        return f"http://{_bind_address(environ)}{environ.get('SCRIPT_NAME', '')}"
 
     def _admit(self, environ: dict[str, Any], correlation_id: str) -> SoapCall:
         """The checked call, with the envelope (credentials removed) put back for spyne."""
@@ -112,6 +117,11 @@ class SoapGate:
             name, password = _basic_credentials(encoded)
             return self._authenticator.by_basic(name, password)
         raise Unauthenticated("Send a WS-Security UsernameToken or HTTP Basic credentials")
+
+
+def _bind_address(environ: dict[str, Any]) -> str:
+    host, port = environ.get("SERVER_NAME", "127.0.0.1"), environ.get("SERVER_PORT", "80")
+    return host if port == "80" else f"{host}:{port}"
 
 
 def _check_action(header: str | None, operation: str) -> None:

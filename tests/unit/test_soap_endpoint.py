@@ -239,6 +239,20 @@ def test_wsdl_is_served_without_credentials_and_other_gets_are_not(client: Flask
     assert client.get(PATH).status_code == 405
 
 
+def test_the_wsdl_address_never_comes_from_the_host_header(client: FlaskClient) -> None:
+    wsdl = client.get(PATH + "?wsdl", headers={"Host": "evil.example"})
+    assert wsdl.status_code == 200
+    assert b"evil.example" not in wsdl.data
+    assert b'location="http://localhost/soap/gateway"' in wsdl.data
+
+
+def test_the_wsdl_address_is_the_configured_public_url(app: Flask, client: FlaskClient) -> None:
+    app.config["PUBLIC_URL"] = "https://gateway.plant-a.example/"
+    wsdl = client.get(PATH + "?wsdl", headers={"Host": "evil.example"})
+    assert b'location="https://gateway.plant-a.example/soap/gateway"' in wsdl.data
+    assert b"evil.example" not in wsdl.data
+
+
 def test_a_chunked_body_is_read_to_its_end_and_cut_off_past_the_limit(client: FlaskClient) -> None:
     auth = headers("GetStockLevel", **basic("mes-a", PASSWORD))
     chunked = {"wsgi.input_terminated": True}  # what a server sets for Transfer-Encoding: chunked
