@@ -224,7 +224,8 @@ class InMemoryInventory:
             return self.gate.leave(self.transactions[transaction.reference])
         key = (transaction.item_sku_id, transaction.warehouse_id)
         previous = self.on_hand.get(key, Decimal(0))
-        new = previous + transaction.quantity
+        moves = transaction.transaction_type != "RWR"  # the legacy memo type records only
+        new = previous + transaction.quantity if moves else previous
         if new < 0 and not self.items[transaction.item_sku_id].allow_negative_stock:
             raise InsufficientStock("on hand would go negative")
         self.on_hand[key] = new

@@ -28,6 +28,7 @@ from gateway.domain.model import (
     SourceType,
     StockLevel,
     WorkOrder,
+    WorkOrderStatus,
 )
 
 TRANSACTION_DATE_SHIFT = timedelta(seconds=59)
@@ -180,9 +181,27 @@ def check_rework_availability(
             raise InsufficientStock(f"{item}: {available} available, {needed} needed")
 
 
+REWORK_MOVEMENT = "RWK"
+"""A rework transaction that moves on-hand: on a COMPLETED work order, nothing consumes later."""
+REWORK_REQUIREMENT = "RWR"
+"""A rework transaction that records the change without moving on-hand (the legacy memo type):
+on an active work order the reservation holds the stock until the work order consumes it."""
+
+
 def rework_transaction_quantity(change: Decimal) -> Decimal:
-    """The on-hand movement of a rework change: rework used by production leaves the stock."""
+    """The signed quantity of a rework change: rework used by production leaves the stock."""
     return -change
+
+
+def rework_transaction_type(status: WorkOrderStatus) -> str:
+    """Available moves once by a rework change (SPEC §5.2 step 6): by the reservation on an
+    active work order (the transaction is a memo), by the transaction on a COMPLETED one."""
+    return REWORK_MOVEMENT if status is WorkOrderStatus.COMPLETED else REWORK_REQUIREMENT
+
+
+def reversal_transaction_type(original: str, reversal: str) -> str:
+    """A memo is undone by a memo (it moved nothing); a movement by ``reversal``."""
+    return original if original == REWORK_REQUIREMENT else reversal
 
 
 def open_holdings(

@@ -27,6 +27,7 @@ from gateway.domain.model import (
     ReservationStatus,
     WorkOrder,
 )
+from gateway.domain.rules import reversal_transaction_type
 from gateway.services.payloads import (
     decimal,
     material_from_payload,
@@ -185,7 +186,7 @@ def _reverse_transaction(
         original,
         reference=payload["reversalReference"],
         quantity=-original.quantity,
-        transaction_type=REVERSAL_TYPE,
+        transaction_type=reversal_transaction_type(original.transaction_type, REVERSAL_TYPE),
     )
     stock.post_transaction(reversal)
 

@@ -32,6 +32,7 @@ from gateway.domain.rules import (
     open_holdings,
     plan_release,
     rework_transaction_quantity,
+    rework_transaction_type,
 )
 from gateway.services import compensations as undo
 from gateway.services.ports import InventoryPort, WorkOrderPort
@@ -39,7 +40,6 @@ from gateway.services.write_plan import Step
 
 REFERENCE_LIMIT = 40
 """The legacy REFNO's length."""
-REWORK_TRANSACTION_TYPE = "RWK"
 DEFAULT_PRIORITY = 50
 
 Draft = Callable[[str], Step]
@@ -208,7 +208,7 @@ def _transaction(context: UpdateContext, rework: ReworkChange) -> Draft:
             item_sku_id=rework.item,
             warehouse_id=rework.warehouse_id,
             quantity=rework_transaction_quantity(rework.change),
-            transaction_type=REWORK_TRANSACTION_TYPE,
+            transaction_type=rework_transaction_type(context.work_order.status),
             transaction_date=context.posted_at,
             source=context.source,
             lot=rework.material.lot,

@@ -160,13 +160,19 @@ def add_reserved(conn: sqlite3.Connection, sku: str, warehouse: str, delta: Deci
     )
 
 
+MEMO_TYPES = frozenset({"RWR"})
+"""Transaction types that record a requirement without moving stock (rework on an open WO)."""
+
+
 def post_movement(
     conn: sqlite3.Connection, new: NewTransaction, allow_negative: bool
 ) -> sqlite3.Row:
-    """Move on-hand by the transaction's quantity and record previous and new on-hand."""
+    """Move on-hand by the transaction's quantity and record previous and new on-hand.
+
+    A memo type (``MEMO_TYPES``) records the quantity and leaves on-hand as it is."""
     balance = balance_row(conn, new.sku, new.warehouse)
     previous = Decimal(balance["on_hand"])
-    current = previous + new.quantity
+    current = previous if new.type in MEMO_TYPES else previous + new.quantity
     if current < 0 and not allow_negative:
         raise LegacyError(INSUFFICIENT_STOCK)
     conn.execute(

@@ -51,7 +51,14 @@ def put(
 
 
 def stored_transactions(sandbox: Any, work_order_id: str) -> list[Any]:
-    return [t for t in sandbox.inventory_store.transactions(work_order_id) if t["type"] == "RWK"]
+    rework = {"RWK", "RWR"}
+    return [t for t in sandbox.inventory_store.transactions(work_order_id) if t["type"] in rework]
+
+
+def available(client: FlaskClient, headers: dict[str, str], sku: str = "RW-9001") -> Decimal:
+    answer = client.get(f"/api/inventory/items/{sku}/stock?warehouseId=W01", headers=headers)
+    assert answer.status_code == 200
+    return Decimal(str(answer.get_json()["available"]))
 
 
 # --- SPEC §5.2, step by step -------------------------------------------------------------
@@ -181,6 +188,19 @@ def test_step_6_a_rework_increase_is_reserved_for_the_work_order_and_posted(
     ]
     [posted] = stored_transactions(sandbox, order)
     assert Decimal(posted["quantity"]) == Decimal("-2.5")
+    assert posted["type"] == "RWR"  # the memo: the reservation holds it, on-hand waits
+    assert Decimal(posted["previous_on_hand"]) == Decimal(posted["new_on_hand"])
+
+
+@pytest.mark.parametrize("status", ["RELEASED", "COMPLETED"])
+def test_step_6_a_rework_increase_moves_available_exactly_once(
+    client: FlaskClient, staff_a: dict[str, str], sandbox: Any, status: str
+) -> None:
+    with own_work_order(sandbox, status) as work_order:
+        before = available(client, staff_a)
+        answer = put(client, staff_a, work_order, materials=[line("RW-9001", "15")])
+        assert answer.status_code == 200
+        assert available(client, staff_a) == before - Decimal("2.5")
 
 
 def test_step_6_a_rework_decrease_releases_what_it_frees(
@@ -268,7 +288,7 @@ def test_completed_work_order_with_a_rework_change_gets_the_transaction_but_no_r
         response = put(client, staff_a, completed, materials=[line("RW-9001", "15")])
         assert response.status_code == 200
         [posted] = stored_transactions(sandbox, completed)
-        assert Decimal(posted["quantity"]) == Decimal("-2.5")
+        assert Decimal(posted["quantity"]) == Decimal("-2.5") and posted["type"] == "RWK"
         held = sandbox.inventory_store.reservations_by_sources([completed])
         assert [r["status"] for r in held] == ["C", "C"]
         assert sandbox.inventory.calls.counts().get("Reserve", 0) == reserves

@@ -17,7 +17,7 @@ from gateway.domain.errors import (
     StartNotInFuture,
     WorkOrderInvalidBatchQuantity,
 )
-from gateway.domain.model import BatchRule, ReservationStatus, StockLevel
+from gateway.domain.model import BatchRule, ReservationStatus, StockLevel, WorkOrderStatus
 from gateway.domain.rules import (
     RequestedMaterial,
     check_batch_quantity,
@@ -28,6 +28,7 @@ from gateway.domain.rules import (
     plan_release,
     rework_changes,
     rework_transaction_quantity,
+    rework_transaction_type,
     transaction_date,
     work_order_warehouse,
 )
@@ -259,3 +260,9 @@ def test_rework_comes_from_where_the_work_order_holds_it() -> None:
     assert work_order_warehouse([elsewhere, *held], "RW-9003", "W09") == "W01"  # most held
     assert work_order_warehouse([], "RW-9003", "W09") == "W09"
     assert work_order_warehouse([], "RW-9003", None) is None
+
+
+def test_rework_on_an_active_work_order_is_a_memo_and_on_a_completed_one_a_movement() -> None:
+    for status in (WorkOrderStatus.PLANNED, WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):
+        assert rework_transaction_type(status) == "RWR"
+    assert rework_transaction_type(WorkOrderStatus.COMPLETED) == "RWK"

@@ -176,7 +176,7 @@ def test_step_6_a_rework_increase_is_reserved_and_posted() -> None:
     )  # fmt: skip
     assert made.source.id == "WO-1" and made.type.value == "PRODUCTION"
     [posted] = erp.inventory.transactions.values()
-    assert posted.quantity == Decimal("-2.5") and posted.transaction_type == "RWK"
+    assert posted.quantity == Decimal("-2.5") and posted.transaction_type == "RWR"
 
 
 def test_step_6_a_rework_decrease_releases_newest_first_and_reserves_the_remainder() -> None:
