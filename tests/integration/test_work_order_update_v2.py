@@ -149,7 +149,7 @@ def test_step_5_quantities_reach_the_work_order_with_every_digit(
 ) -> None:
     lines = (
         '{"operation": 10, "itemNumber": "RM-1003", "uom": "KG",'
-        ' "quantity": 12345678901.123456789},'
+        ' "quantity": 9999999999.999},'
         ' {"operation": 10, "itemNumber": "RM-1005", "quantity": 2.500, "uom": "KG"}'
     )
     text = f'{{"batchQuantity": 500.000, "plannedStart": "{START}", "materials": [{lines}]}}'
@@ -160,8 +160,23 @@ def test_step_5_quantities_reach_the_work_order_with_every_digit(
     assert response.status_code == 200
     mixing = sandbox.workorder_store.get_work_order(order)["operations"][0]["materials"]
     stored = {m["itemNumber"]: str(m["quantity"]) for m in mixing}
-    assert stored["RM-1003"] == "12345678901.123456789"
+    assert stored["RM-1003"] == "9999999999.999"
     assert stored["RM-1005"] == "2.500"
+
+
+def test_step_5_a_quantity_the_legacy_fields_cannot_hold_is_400_and_writes_nothing(
+    client: FlaskClient, staff_a: dict[str, str], sandbox: Any, order: str
+) -> None:
+    before = sandbox.workorder_store.get_work_order(order)
+    line = '{"operation": 10, "itemNumber": "RM-1003", "uom": "KG", "quantity": 12.3456}'
+    text = f'{{"batchQuantity": 500, "plannedStart": "{START}", "materials": [{line}]}}'
+    response = client.put(
+        f"/api/v2/work-orders/{order}?recipe-name=BREAD-WHITE", data=text,
+        content_type="application/json", headers=staff_a,
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "inventory.reservation.invalid_quantity"
+    assert sandbox.workorder_store.get_work_order(order) == before
 
 
 def test_step_5_a_material_the_recipe_does_not_allow_is_422_and_writes_nothing(
