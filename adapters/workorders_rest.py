@@ -188,12 +188,15 @@ class WorkOrderRestClient:
 
 def _answer(response: requests.Response, what: str, not_found: type[GatewayError]) -> Any:
     status = response.status_code
-    if status == 404:
-        raise not_found(f"{what}: not found upstream")
-    if status >= 500:
-        raise UpstreamUnavailable(UPSTREAM, f"{what}: HTTP {status}", status=status)
+    # The upstream path stays in the log: no answer of ours names an upstream path or host.
     if status >= 400:
-        raise UpstreamFault(UPSTREAM, f"{what}: HTTP {status}", status=status)
+        log.warning("workorders %s -> HTTP %s", what, status)
+    if status == 404:
+        raise not_found()  # its title; the use case names the id it asked for
+    if status >= 500:
+        raise UpstreamUnavailable(UPSTREAM, f"HTTP {status}", status=status)
+    if status >= 400:
+        raise UpstreamFault(UPSTREAM, f"HTTP {status}", status=status)
     if not response.content:
         return None
     try:

@@ -46,7 +46,7 @@ def reserve(
     """Reserve upstream (idempotent on ``reference``), then record audit and event."""
     request = reservation_request(draft, caller, reference, now, overrides_allowed)
     if request.source.type is SourceType.WORK_ORDER:
-        _ensure_work_order_exists(request.source.id, work_orders)
+        _ensure_work_order_visible(request.source.id, caller, work_orders)
     reservation = inventory.reserve(request)
     if reservation.status is not ReservationStatus.OPEN:
         # The reference belongs to an earlier attempt that was undone (its key was freed by the
@@ -95,8 +95,11 @@ def visible_reservation(
     reservation_id: str, caller: Caller, inventory: InventoryPort
 ) -> Reservation:
     """The reservation, if it exists inside the caller's owner scope; else not found."""
-    reservation = inventory.get_reservation(reservation_id)
-    if not caller.can_see(reservation.owner_id):
+    try:
+        reservation: Reservation | None = inventory.get_reservation(reservation_id)
+    except ReservationNotFound:
+        reservation = None  # missing and out of scope answer alike
+    if reservation is None or not caller.can_see(reservation.owner_id):
         raise ReservationNotFound(f"No reservation {reservation_id}")
     return reservation
 
@@ -175,8 +178,13 @@ def _ensure_open(reservation: Reservation) -> None:
         raise ReservationAlreadyClosed(f"Reservation {reservation.id} is already closed")
 
 
-def _ensure_work_order_exists(work_order_id: str, work_orders: WorkOrderPort) -> None:
+def _ensure_work_order_visible(
+    work_order_id: str, caller: Caller, work_orders: WorkOrderPort
+) -> None:
+    """Another owner's work order is as missing as one that does not exist (SPEC §7)."""
     try:
-        work_orders.get_work_order(work_order_id)
+        visible = caller.can_see(work_orders.get_work_order(work_order_id).owner_id)
     except WorkOrderNotFound:
-        raise ReservationTargetNotFound(f"No work order {work_order_id}") from None
+        visible = False
+    if not visible:
+        raise ReservationTargetNotFound(f"No work order {work_order_id}")

@@ -60,9 +60,7 @@ def get_work_order_reservations(
     for them.
     """
     keep = keep or ReservationFilter()
-    work_order = work_orders.get_work_order(work_order_id)
-    if not can_see_owner(work_order.owner_id):
-        raise WorkOrderNotFound(f"No work order {work_order_id}")
+    work_order = visible_work_order(work_order_id, work_orders, can_see_owner)
     skus = [sku for sku in work_order.item_numbers() if keep.item_sku_id in (None, sku)]
     reservations_by_item: dict[str, list[Reservation]] = {}
     descriptions: dict[str, str] = {}
@@ -88,3 +86,16 @@ def get_work_order_reservations(
         if keep.keeps_material(material)
     )
     return WorkOrderReservations(work_order=work_order, materials=materials)
+
+
+def visible_work_order(
+    work_order_id: str, work_orders: WorkOrderPort, can_see_owner: Callable[[str], bool]
+) -> WorkOrder:
+    """The work order, if it exists inside the caller's scope; else one not-found for both."""
+    try:
+        work_order: WorkOrder | None = work_orders.get_work_order(work_order_id)
+    except WorkOrderNotFound:
+        work_order = None
+    if work_order is None or not can_see_owner(work_order.owner_id):
+        raise WorkOrderNotFound(f"No work order {work_order_id}")
+    return work_order
