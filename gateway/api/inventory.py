@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.api.auth import authenticate, requires_any_role
+from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.context import adapters
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import StockLevelSchema, StockQuery
@@ -22,4 +22,4 @@ blp.before_request(authenticate)
 @requires_any_role(*RESERVATION_ROLES)
 def stock_level(sku: str, warehouse_id: str) -> Any:
     """The item's stock level in one warehouse; ``available`` is the ATP figure."""
-    return get_stock_level(sku, warehouse_id, adapters().inventory)
+    return get_stock_level(sku, warehouse_id, adapters().inventory, current_principal())

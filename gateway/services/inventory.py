@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from gateway.domain.errors import ItemNotFound
 from gateway.domain.model import StockLevel
+from gateway.domain.reservation_rules import Caller
 from gateway.services.ports import InventoryPort
 
 
-def get_stock_level(sku: str, warehouse_id: str, inventory: InventoryPort) -> StockLevel:
-    """The item's stock level (ATP = on hand − reserved) in one warehouse."""
-    return inventory.get_stock_level(sku, warehouse_id)
+def get_stock_level(
+    sku: str, warehouse_id: str, inventory: InventoryPort, caller: Caller
+) -> StockLevel:
+    """The item's stock level (ATP = on hand − reserved) in one of the caller's warehouses.
+
+    Another owner's warehouse answers exactly as an unknown item does (SPEC §7).
+    """
+    try:
+        level: StockLevel | None = inventory.get_stock_level(sku, warehouse_id)
+    except ItemNotFound:
+        level = None
+    if level is None or level.owner_id is None or not caller.can_see(level.owner_id):
+        raise ItemNotFound(f"No item {sku}")
+    return level

@@ -44,7 +44,7 @@ def update_work_order(
     change = WorkOrderUpdate(
         work_order_id=work_order_id,
         recipe_name=recipe_name,
-        batch_quantity=batch_quantity,
+        batch_quantity=mapping.bounded_quantity(batch_quantity, "batchQuantity"),
         planned_start=mapping.aware(planned_start, "plannedStart") or planned_start,
         transaction_date=mapping.aware(transaction_date, "transactionDate"),
         materials=mapping.materials_from(materials),
@@ -103,4 +103,5 @@ def list_reservations(
 
 
 def stock_level(call: SoapCall, sku: str, warehouse_id: str) -> t.StockLevel:
-    return mapping.stock_level_out(get_stock_level(sku, warehouse_id, call.adapters.inventory))
+    level = get_stock_level(sku, warehouse_id, call.adapters.inventory, call.caller)
+    return mapping.stock_level_out(level)

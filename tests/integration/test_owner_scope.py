@@ -79,3 +79,16 @@ def test_another_plants_reservation_reads_releases_and_consumes_as_a_missing_one
     assert each(made["id"]) == each(missing)
     assert each(missing)[0][:2] == (404, "inventory.reservation.not_found")
     assert inventory.get_reservation(made["id"]).status.value == "OPEN"
+
+
+def test_stock_in_another_plants_warehouse_reads_as_an_unknown_item(
+    client: FlaskClient, staff_b: dict[str, str]
+) -> None:
+    def stock(sku: str, warehouse: str) -> Any:
+        url = f"/api/inventory/items/{sku}/stock?warehouseId={warehouse}"
+        return answer(client.get(url, headers=staff_b), sku)
+
+    assert stock("RM-1001", "W01") == stock("NO-SUCH-ITEM", "W01") == stock("NO-SUCH-ITEM", "W03")
+    assert stock("RM-1001", "W01")[:2] == (404, "inventory.item.not_found")
+    assert client.get("/api/inventory/items/RM-1007/stock?warehouseId=W03",
+                      headers=staff_b).status_code == 200  # fmt: skip

@@ -31,7 +31,15 @@ def inventory() -> FakeInventory:
     fake = FakeInventory()
     fake.items["RM-1"] = Item("RM-1", "Flour", "KG", True, False)
     fake.levels[("RM-1", "W01")] = StockLevel(
-        "RM-1", "W01", Decimal("100.125"), Decimal("0.1"), True, False, Decimal(5), Decimal(10)
+        "RM-1",
+        "W01",
+        Decimal("100.125"),
+        Decimal("0.1"),
+        True,
+        False,
+        Decimal(5),
+        Decimal(10),
+        "PLANT-A",
     )
     return fake
 
