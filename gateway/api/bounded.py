@@ -9,21 +9,20 @@ would pad, trim or match differently from the gateway.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
 from gateway.domain.reservation_rules import (
+    EARLIEST_INSTANT,
+    LATEST_INSTANT,
     LEGACY_FRACTION_DIGITS,
     LEGACY_QUANTITY_MAX,
     check_legacy_quantity,
+    legacy_instant_fits,
 )
-
-EARLIEST = datetime(1900, 1, 2, tzinfo=UTC)
-LATEST = datetime(9999, 12, 30, tzinfo=UTC)
-"""A day inside the legacy years, so that any plant's offset (and −59 s) stays inside them."""
 
 IDENTIFIER = (
     "^(?![ ])(?!.*[ ]$)"
@@ -74,13 +73,9 @@ class LegacyTimestamp(fields.AwareDateTime):
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> datetime:
         moment = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            inside = EARLIEST <= moment <= LATEST
-        except OverflowError:  # an offset that takes the instant past year 1 or 9999
-            inside = False
-        if not inside:
+        if not legacy_instant_fits(moment):
             raise ValidationError(
-                f"must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
+                f"must lie between {EARLIEST_INSTANT.isoformat()} and {LATEST_INSTANT.isoformat()}"
             )
         return moment
 

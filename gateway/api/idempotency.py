@@ -67,7 +67,7 @@ def _request_hash() -> str:
     body = request.get_data()
     try:
         canonical = simplejson.dumps(simplejson.loads(body, use_decimal=True), sort_keys=True)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or too deep to canonicalise: hash as is
         canonical = body.decode("latin-1")
     query = "&".join(sorted(f"{k}={v}" for k, v in request.args.items(multi=True)))
     text = f"{request.method} {request.path}?{query}\n{canonical}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from gateway.domain.errors import (
@@ -126,6 +126,19 @@ def _source_type(value: str) -> SourceType:
     except ValueError:
         allowed = ", ".join(member.value for member in SourceType)
         raise RequestInvalid({"source.type": [f"must be one of {allowed}"]}) from None
+
+
+EARLIEST_INSTANT = datetime(1900, 1, 2, tzinfo=UTC)
+LATEST_INSTANT = datetime(9999, 12, 30, tzinfo=UTC)
+"""A day inside the legacy YYYYMMDDHHMMSS years: any plant's offset (and −59 s) stays inside."""
+
+
+def legacy_instant_fits(moment: datetime) -> bool:
+    """Whether an aware instant can be written as a legacy stamp in any plant's zone."""
+    try:
+        return EARLIEST_INSTANT <= moment <= LATEST_INSTANT
+    except OverflowError:  # an offset that takes the instant past year 1 or 9999
+        return False
 
 
 LEGACY_INTEGER_DIGITS = 10

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from gateway.domain import model
 from gateway.domain.errors import RequestInvalid
-from gateway.domain.reservation_rules import ReservationDraft
+from gateway.domain.reservation_rules import (
+    ReservationDraft,
+    check_legacy_quantity,
+    legacy_instant_fits,
+)
 from gateway.domain.rules import RequestedMaterial
 from gateway.services.workorders import MaterialReservations, WorkOrderReservations
 from gateway.soap import types
@@ -18,6 +23,8 @@ def aware(moment: datetime | None, field: str) -> datetime | None:
     """A timestamp from a request; one without a time zone is a 400, as over REST."""
     if moment is not None and moment.tzinfo is None:
         raise RequestInvalid({field: ["needs a time zone (e.g. Z or +01:00)"]})
+    if moment is not None and not legacy_instant_fits(moment):
+        raise RequestInvalid({field: ["lies outside the years a legacy stamp can carry"]})
     return moment
 
 
@@ -40,7 +47,15 @@ def draft_from(request: Any) -> ReservationDraft:
     )
 
 
+def bounded_quantity(quantity: Decimal, field: str) -> Decimal:
+    """A quantity the legacy DECIMAL(13, 3) holds, or invalid_quantity, as over REST."""
+    check_legacy_quantity(quantity, field)
+    return quantity
+
+
 def materials_from(lines: Iterable[Any] | None) -> tuple[RequestedMaterial, ...]:
+    for line in lines or ():
+        check_legacy_quantity(line.quantity, "materials.quantity")
     return tuple(
         RequestedMaterial(line.operation, line.itemNumber, line.quantity, line.uom, line.lot)
         for line in lines or ()

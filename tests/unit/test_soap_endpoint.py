@@ -153,6 +153,32 @@ def test_a_timestamp_without_time_zone_is_request_invalid(client: FlaskClient) -
     assert "reservation.expiresAt" in fault.errors
 
 
+@pytest.mark.parametrize("quantity", ["1" * 41, "0." + "1" * 40, "1.0001", "10000000000"])
+def test_a_quantity_the_legacy_fields_cannot_hold_is_refused_and_reserves_nothing(
+    client: FlaskClient, inventory: FakeInventory, quantity: str
+) -> None:
+    before = inventory.levels[("RM-1", "W01")]
+    inner = f"""<g:reservation><g:itemSkuId>RM-1</g:itemSkuId><g:warehouseId>W01</g:warehouseId>
+      <g:quantity>{quantity}</g:quantity><g:type>SALES</g:type>
+      <g:source><g:type>sales_order</g:type><g:id>SO-1</g:id></g:source></g:reservation>"""
+    fault = fault_of(call(client, "CreateReservation", inner).data)
+    assert fault.code == "inventory.reservation.invalid_quantity"
+    assert inventory.levels[("RM-1", "W01")] == before
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:00:00Z", "0001-01-01T00:00:00+01:00"])
+def test_a_timestamp_outside_the_legacy_years_is_request_invalid(
+    client: FlaskClient, moment: str
+) -> None:
+    inner = f"""<g:reservation><g:itemSkuId>RM-1</g:itemSkuId><g:warehouseId>W01</g:warehouseId>
+      <g:quantity>1</g:quantity><g:type>SALES</g:type>
+      <g:source><g:type>sales_order</g:type><g:id>SO-1</g:id></g:source>
+      <g:expiresAt>{moment}</g:expiresAt></g:reservation>"""
+    fault = fault_of(call(client, "CreateReservation", inner).data)
+    assert fault.code == "request.invalid"
+    assert "reservation.expiresAt" in fault.errors
+
+
 def test_the_rules_codes_come_through_as_over_rest(client: FlaskClient) -> None:
     inner = """<g:reservation><g:itemSkuId>RM-1</g:itemSkuId><g:warehouseId>W01</g:warehouseId>
       <g:quantity>0</g:quantity><g:type>SALES</g:type>
