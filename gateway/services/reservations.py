@@ -24,6 +24,7 @@ from gateway.domain.model import (
     SourceType,
     StockLevel,
 )
+from gateway.domain.owner_scope import owned_by_warehouse
 from gateway.domain.reservation_rules import (
     Caller,
     ReservationDraft,
@@ -44,6 +45,8 @@ def reserve(
     overrides_allowed: bool = True,
 ) -> Reservation:
     """Reserve upstream (idempotent on ``reference``), then record audit and event."""
+    level = inventory.get_stock_level(draft.item_sku_id, draft.warehouse_id)
+    draft = owned_by_warehouse(draft, caller, level.owner_id)
     request = reservation_request(draft, caller, reference, now, overrides_allowed)
     if request.source.type is SourceType.WORK_ORDER:
         _ensure_work_order_visible(request.source.id, caller, work_orders)

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.integration.reservation_helpers import create
+from tests.integration.reservation_helpers import body, create
 
 MISSING_WORK_ORDER = "WO-0000"
 PLANT_A_WORK_ORDER = "WO-1001"
@@ -92,3 +92,30 @@ def test_stock_in_another_plants_warehouse_reads_as_an_unknown_item(
     assert stock("RM-1001", "W01")[:2] == (404, "inventory.item.not_found")
     assert client.get("/api/inventory/items/RM-1007/stock?warehouseId=W03",
                       headers=staff_b).status_code == 200  # fmt: skip
+
+
+def test_reserving_in_another_plants_warehouse_is_refused_and_writes_nothing(
+    client: FlaskClient, staff_b: dict[str, str], gateway_app: Flask
+) -> None:
+    inventory = gateway_app.extensions["gateway.adapters"].inventory
+    before = inventory.get_stock_level("RM-1001", "W01").available
+    for owner in ("PLANT-B", None):
+        refused = create(client, staff_b, sku="RM-1001", warehouseId="W01", ownerId=owner)
+        assert refused.status_code == 403
+        assert refused.get_json()["code"] == "inventory.reservation.invalid_owner"
+    batch = {"lines": [{**body(sku="RM-1007", warehouseId="W03", ownerId="PLANT-B")},
+                       {**body(sku="RM-1001", warehouseId="W01", ownerId="PLANT-B")}]}  # fmt: skip
+    refused = client.post("/api/inventory/reservations/batch", json=batch, headers=staff_b)
+    assert refused.status_code == 403
+    assert inventory.get_stock_level("RM-1001", "W01").available == before
+
+
+def test_a_reservation_is_owned_by_its_warehouses_owner(
+    client: FlaskClient, mint: Callable[..., str]
+) -> None:
+    both = {"Authorization": f"Bearer {mint(owners=('PLANT-A', 'PLANT-B'), subject='both')}"}
+    made = create(client, both, sku="RM-1007", warehouseId="W03", ownerId=None)
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["ownerId"] == "PLANT-B"
+    mismatch = create(client, both, sku="RM-1007", warehouseId="W03", ownerId="PLANT-A")
+    assert mismatch.get_json()["code"] == "inventory.reservation.invalid_owner"
