@@ -33,7 +33,7 @@ def create_throughput(stack: Stack, latency_ms: int, count: int, threads: int) -
     run = uuid.uuid4().hex[:8]
 
     def via_gateway(i: int) -> None:
-        body = {"itemSkuId": spare_sku(i), "warehouseId": WAREHOUSE, "quantity": "1.000",
+        body = {"itemSkuId": spare_sku(i), "warehouseId": WAREHOUSE, "quantity": 1,
                 "type": "SALES", "source": {"type": "sales_order", "id": "SO-BENCH"}}  # fmt: skip
         client.post("/api/inventory/reservations", body, key=f"bench-{run}-{i}")
 

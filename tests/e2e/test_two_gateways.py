@@ -151,4 +151,9 @@ def _events(url: str, headers: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def _json(request: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in request.items()}
+    """The body as requests' JSON encoder takes it: quantities as JSON numbers."""
+    return {k: (_number(v) if isinstance(v, Decimal) else v) for k, v in request.items()}
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
