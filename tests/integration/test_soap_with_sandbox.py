@@ -197,3 +197,23 @@ def test_http_basic_authenticates_too(register: Callable[..., str], soap_url: st
         client.service.GetStockLevel("RM-1002", "W02")
     assert fault_code(fault.value) == "auth.unauthenticated"
     assert GW in client.wsdl.types.prefix_map.values()
+
+
+def test_another_plants_stock_and_work_order_fault_as_missing_ones_over_soap(
+    register: Callable[..., str], connect: Callable[..., Any]
+) -> None:
+    service = connect(register(owner="PLANT-B"))
+
+    def fault(call: Callable[[], Any], identifier: str) -> tuple[str, str]:
+        with pytest.raises(zeep.exceptions.Fault) as raised:
+            call()
+        return fault_code(raised.value), str(raised.value.message).replace(identifier, "<id>")
+
+    stock = fault(lambda: service.GetStockLevel("RM-1002", "W02"), "RM-1002")
+    assert stock == fault(lambda: service.GetStockLevel("NO-SUCH", "W02"), "NO-SUCH")
+    assert stock[0] == "inventory.item.not_found"
+    order = fault(lambda: service.GetWorkOrderReservations("WO-1001"), "WO-1001")
+    assert order == fault(lambda: service.GetWorkOrderReservations("WO-0000"), "WO-0000")
+    assert order[0] == "workorder.not_found"
+    refused = fault(lambda: service.CreateReservation(reservation("SO-X", "PLANT-B")), "W02")
+    assert refused[0] == "inventory.reservation.invalid_owner"
