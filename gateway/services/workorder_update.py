@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from gateway.domain.errors import GatewayError, RequestInvalid, WorkOrderNotFound
+from gateway.domain.errors import GatewayError, RequestInvalid
 from gateway.domain.model import Material, Recipe, Reservation, ReservationStatus, WorkOrder
 from gateway.domain.rules import (
     MaterialChange,
@@ -36,7 +36,11 @@ from gateway.services.workorder_plan import (
     plan_writes,
     rework_changes_at,
 )
-from gateway.services.workorders import WorkOrderReservations, get_work_order_reservations
+from gateway.services.workorders import (
+    WorkOrderReservations,
+    get_work_order_reservations,
+    visible_work_order,
+)
 from gateway.services.write_plan import Compensation, PlanRun, run_plan
 
 UPDATED = "workorder.update"
@@ -104,9 +108,7 @@ def update_work_order(
 def _load(
     update: WorkOrderUpdate, updater: Updater, work_orders: WorkOrderPort
 ) -> tuple[WorkOrder, Recipe]:
-    work_order = work_orders.get_work_order(update.work_order_id)
-    if not updater.can_see_owner(work_order.owner_id):
-        raise WorkOrderNotFound(f"No work order {update.work_order_id}")
+    work_order = visible_work_order(update.work_order_id, work_orders, updater.can_see_owner)
     recipe = work_orders.get_recipe(update.recipe_name)
     if recipe.name != work_order.recipe_name:
         raise RequestInvalid(

@@ -333,3 +333,20 @@ def test_staff_manager_and_owner_may_update_admin_may_not(
 ) -> None:
     headers = {"Authorization": f"Bearer {mint(roles=roles)}"}
     assert put(client, headers, order).status_code == status
+
+
+def test_another_plants_work_order_is_updated_as_a_missing_one_and_not_at_all(
+    client: FlaskClient, staff_a: dict[str, str], sandbox: Any
+) -> None:
+    before = sandbox.workorder_store.get_work_order("WO-2001")
+    update = {"batchQuantity": 500, "plannedStart": START}
+    answers = [
+        client.put(f"/api/v2/work-orders/{wo}?recipe-name=BREAD-WHITE", json=update,
+                   headers=staff_a)
+        for wo in ("WO-2001", "WO-9999")
+    ]  # fmt: skip
+    foreign, missing = (a.get_json() for a in answers)
+    assert [a.status_code for a in answers] == [404, 404]
+    assert (foreign["code"], foreign["title"]) == (missing["code"], missing["title"])
+    assert foreign["detail"].replace("WO-2001", "X") == missing["detail"].replace("WO-9999", "X")
+    assert sandbox.workorder_store.get_work_order("WO-2001") == before
