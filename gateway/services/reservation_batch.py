@@ -8,6 +8,7 @@ from datetime import datetime
 
 from gateway.domain.errors import GatewayError
 from gateway.domain.model import ReleaseReason, Reservation
+from gateway.domain.owner_scope import owned_by_warehouse
 from gateway.domain.reservation_rules import Caller, ReservationDraft, reservation_request
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
 from gateway.services.reservations import record_change, reserve, snapshot
@@ -28,7 +29,9 @@ def reserve_all(
 ) -> list[Reservation]:
     """Reserve every line or none: a failing line cancels the lines already made."""
     for line, draft in enumerate(drafts):  # every line is checked before anything is reserved
-        reservation_request(draft, caller, _line_reference(reference, line), now, overrides_allowed)
+        level = inventory.get_stock_level(draft.item_sku_id, draft.warehouse_id)
+        owned = owned_by_warehouse(draft, caller, level.owner_id)
+        reservation_request(owned, caller, _line_reference(reference, line), now, overrides_allowed)
     made: list[Reservation] = []
     try:
         for line, draft in enumerate(drafts):

@@ -105,9 +105,12 @@ def test_reserving_in_another_plants_warehouse_is_refused_and_writes_nothing(
         assert refused.get_json()["code"] == "inventory.reservation.invalid_owner"
     batch = {"lines": [{**body(sku="RM-1007", warehouseId="W03", ownerId="PLANT-B")},
                        {**body(sku="RM-1001", warehouseId="W01", ownerId="PLANT-B")}]}  # fmt: skip
+    own_line_source = batch["lines"][0]["source"]["id"]
     refused = client.post("/api/inventory/reservations/batch", json=batch, headers=staff_b)
     assert refused.status_code == 403
     assert inventory.get_stock_level("RM-1001", "W01").available == before
+    listed = client.get(f"/api/inventory/reservations?sourceId={own_line_source}", headers=staff_b)
+    assert listed.get_json()["items"] == []  # refused before any line is written, not undone
 
 
 def test_a_reservation_is_owned_by_its_warehouses_owner(
