@@ -55,6 +55,12 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": None,
     "SOAP_MAX_BODY_BYTES": 2 * 1024 * 1024,
     "XML_MAX_DEPTH": 100,
+    # What one inbound envelope may hold, counted as it is read (before any tree is built):
+    # refused past these, so parsing costs a small multiple of the body, whoever sends it.
+    "XML_MAX_ELEMENTS": 10_000,
+    "XML_MAX_ATTRIBUTES_PER_ELEMENT": 32,
+    "XML_MAX_ATTRIBUTES": 10_000,
+    "XML_MAX_START_TAG_BYTES": 8 * 1024,
     "SOAP_TOKEN_MAX_AGE_SECONDS": 300,
     "LEGACY_AUTH_CACHE_SECONDS": 300,
     # Master keys (Fernet; the first seals, every one opens) for the secrets the gateway keeps:

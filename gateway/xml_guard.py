@@ -1,4 +1,5 @@
-"""Hostile-XML checks that run before any tree is built: no DOCTYPE, bounded depth and size.
+"""Hostile-XML checks that run before any tree is built: no DOCTYPE, bounded depth and size,
+and (inbound) bounded counts of elements and attributes.
 
 Used on both sides: the gateway's SOAP endpoint (inbound) and the zeep adapter reading the
 inventory system's answers (outbound). Standard library and lxml only.
@@ -6,7 +7,9 @@ inventory system's answers (outbound). Standard library and lxml only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -16,7 +19,7 @@ CHUNK = 64 * 1024
 
 
 class UnsafeXml(Exception):
-    """The document is refused before it is parsed into a tree (DOCTYPE, depth)."""
+    """The document is refused before it is parsed into a tree (DOCTYPE, depth, counts)."""
 
 
 class TooLarge(Exception):
@@ -27,20 +30,46 @@ class TooLarge(Exception):
         self.limit = limit
 
 
-class _Inspector:
-    """A parser target: stops at a DOCTYPE (before its declarations are read) or past a depth."""
+@dataclass(frozen=True)
+class XmlLimits:
+    """How much one document may make a parser do; None leaves a count unbounded.
 
-    def __init__(self, max_depth: int) -> None:
-        self._max_depth = max_depth
+    Namespace declarations count as attributes: libxml2 keeps a node for each of them too.
+    A start tag's length is bounded as well: lxml hands a parser target all of an element's
+    attributes at once, so one 2 MiB tag would cost tens of MiB before they could be counted.
+    """
+
+    max_depth: int = DEFAULT_MAX_DEPTH
+    max_elements: int | None = None
+    max_attributes_per_element: int | None = None
+    max_attributes: int | None = None
+    max_start_tag_bytes: int | None = None
+
+
+class _Inspector:
+    """A parser target: stops at a DOCTYPE (before its declarations are read), past a depth, or
+    past a count, element by element as the document is read; it builds nothing."""
+
+    def __init__(self, limits: XmlLimits) -> None:
+        self._limits = limits
         self._depth = 0
+        self._elements = 0
+        self._attributes = 0
 
     def doctype(self, *_: Any) -> None:
         raise UnsafeXml("a DOCTYPE is not allowed")
 
-    def start(self, *_: Any) -> None:
+    def start(self, _tag: str, attrib: dict[str, str], nsmap: dict[Any, str]) -> None:
         self._depth += 1
-        if self._depth > self._max_depth:
-            raise UnsafeXml(f"elements are nested deeper than {self._max_depth}")
+        self._elements += 1
+        here = len(attrib) + len(nsmap)
+        self._attributes += here
+        limits = self._limits
+        if self._depth > limits.max_depth:
+            raise UnsafeXml(f"elements are nested deeper than {limits.max_depth}")
+        _at_most(self._elements, limits.max_elements, "elements")
+        _at_most(here, limits.max_attributes_per_element, "attributes on one element")
+        _at_most(self._attributes, limits.max_attributes, "attributes")
 
     def end(self, *_: Any) -> None:
         self._depth -= 1
@@ -52,6 +81,27 @@ class _Inspector:
         return None
 
 
+START_TAG = re.compile(rb"""<(?:[^"'<>]|"[^"<]*"|'[^'<]*')*+>""")
+"""A start or end tag: '>' ends it unless quoted; no '<' in it, not even in a quoted value."""
+
+
+def _check_start_tags(document: bytes, max_bytes: int) -> None:
+    """Refuse a start tag longer than ``max_bytes``, without tokenising the whole document.
+
+    A tag holds no '<', so a long one begins a run of at least ``max_bytes`` bytes free of '<';
+    only such runs (rare: long texts) are looked at, each for at most ``max_bytes``.
+    """
+    runs = re.compile(rb"<[^<!?/][^<]{%d,}" % max_bytes)
+    for run in runs.finditer(document):
+        if not START_TAG.match(document, run.start(), run.start() + max_bytes):
+            raise UnsafeXml(f"a start tag is longer than {max_bytes} bytes")
+
+
+def _at_most(count: int, limit: int | None, what: str) -> None:
+    if limit is not None and count > limit:
+        raise UnsafeXml(f"more than {limit} {what}")
+
+
 def _parser(**extra: Any) -> etree.XMLParser:
     # No entity is ever expanded, nothing is fetched, no DTD loaded, libxml2's own limits stay on.
     return etree.XMLParser(
@@ -59,16 +109,24 @@ def _parser(**extra: Any) -> etree.XMLParser:
     )
 
 
-def inspect(document: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
-    """Raise UnsafeXml for a DOCTYPE or excessive nesting; XMLSyntaxError if malformed."""
-    parser = _parser(target=_Inspector(max_depth))
+def inspect(
+    document: bytes, max_depth: int = DEFAULT_MAX_DEPTH, limits: XmlLimits | None = None
+) -> None:
+    """Raise UnsafeXml for a DOCTYPE, excessive nesting or a count past ``limits`` (which, when
+    given, carries its own depth); XMLSyntaxError if malformed."""
+    limits = limits or XmlLimits(max_depth)
+    if limits.max_start_tag_bytes is not None:
+        _check_start_tags(document, limits.max_start_tag_bytes)
+    parser = _parser(target=_Inspector(limits))
     parser.feed(document)
     parser.close()
 
 
-def parse(document: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> etree._Element:
+def parse(
+    document: bytes, max_depth: int = DEFAULT_MAX_DEPTH, limits: XmlLimits | None = None
+) -> etree._Element:
     """The document's root, after ``inspect`` found nothing hostile in it."""
-    inspect(document, max_depth)
+    inspect(document, max_depth, limits)
     return etree.fromstring(document, _parser(remove_comments=True, remove_pis=True))
 
 

@@ -11,7 +11,7 @@ import base64
 import binascii
 import io
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -45,7 +45,7 @@ class SoapGate:
         self._authenticator = authenticator
         self._wsdl = wsdl
         self._max_bytes = int(app.config["SOAP_MAX_BODY_BYTES"])
-        self._max_depth = int(app.config["XML_MAX_DEPTH"])
+        self._limits = _xml_limits(app.config)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         correlation_id = _correlation_id(environ)
@@ -101,7 +101,7 @@ class SoapGate:
         chunks = xml_guard.stream_chunks(environ["wsgi.input"], length, self._max_bytes)
         body = xml_guard.read_bounded(chunks, self._max_bytes)
         try:
-            root = xml_guard.parse(body, self._max_depth)
+            root = xml_guard.parse(body, limits=self._limits)
             operation = operation_of(root)
         except (xml_guard.UnsafeXml, etree.XMLSyntaxError, NotAnEnvelope) as error:
             raise RequestInvalid({"body": [_first_line(error)]}, "The XML is refused") from None
@@ -117,6 +117,16 @@ class SoapGate:
             name, password = _basic_credentials(encoded)
             return self._authenticator.by_basic(name, password)
         raise Unauthenticated("Send a WS-Security UsernameToken or HTTP Basic credentials")
+
+
+def _xml_limits(config: Mapping[str, Any]) -> xml_guard.XmlLimits:
+    return xml_guard.XmlLimits(
+        max_depth=int(config["XML_MAX_DEPTH"]),
+        max_elements=int(config["XML_MAX_ELEMENTS"]),
+        max_attributes_per_element=int(config["XML_MAX_ATTRIBUTES_PER_ELEMENT"]),
+        max_attributes=int(config["XML_MAX_ATTRIBUTES"]),
+        max_start_tag_bytes=int(config["XML_MAX_START_TAG_BYTES"]),
+    )
 
 
 def _bind_address(environ: dict[str, Any]) -> str:

@@ -45,3 +45,43 @@ def test_reading_stops_as_soon_as_the_limit_is_passed() -> None:
 def test_a_body_within_the_limit_is_read_whole() -> None:
     chunks = xml_guard.stream_chunks(io.BytesIO(b"<a/>trailing"), 4, 100)
     assert xml_guard.read_bounded(chunks, 100) == b"<a/>"
+
+
+LIMITS = xml_guard.XmlLimits(
+    max_depth=10,
+    max_elements=5,
+    max_attributes_per_element=2,
+    max_attributes=3,
+    max_start_tag_bytes=64,
+)
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        (b"<a>" + b"<b/>" * 5 + b"</a>", "more than 5 elements"),
+        (b'<a x="1" y="2" z="3"/>', "more than 2 attributes on one element"),
+        (b'<a xmlns:p="u:1" xmlns:q="u:2" p:z="3"/>', "more than 2 attributes on one element"),
+        (b'<a x="1" y="2"><b p="1" q="1"/></a>', "more than 3 attributes"),
+        (b'<a x="' + b"v" * 100 + b'"/>', "start tag is longer than 64 bytes"),
+        (b"<a " + b" ".join(b'a%d=">"' % i for i in range(20)) + b"/>", "longer than 64 bytes"),
+    ],
+)
+def test_counts_past_the_limits_are_refused_before_a_tree_is_built(
+    document: bytes, reason: str
+) -> None:
+    with pytest.raises(xml_guard.UnsafeXml, match=reason):
+        xml_guard.parse(document, limits=LIMITS)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'<a x=">" y="1">' + b"t" * 1000 + b"</a>",  # a long text is not a long tag
+        b"<a><!--" + b"<x " * 100 + b"--></a>",
+        b"<a><![CDATA[" + b"x" * 200 + b"]]><b/></a>",
+        b'<a xmlns:p="u:1" p:x="1"><b/><b/></a>',
+    ],
+)
+def test_documents_within_the_limits_parse(document: bytes) -> None:
+    assert xml_guard.parse(document, limits=LIMITS).tag == "a"

@@ -1,0 +1,88 @@
+"""A gateway as an operator starts it (`gateway serve`, one gunicorn worker) in a subprocess,
+with what a test needs to watch it: its URL and its worker's resident memory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+START_DEADLINE = 60.0
+
+
+@dataclass(frozen=True)
+class GatewayProcess:
+    url: str
+    master: subprocess.Popen[bytes]
+
+    @property
+    def worker_pid(self) -> int:
+        """The gunicorn worker that answers requests (the master's only child)."""
+        children = Path(f"/proc/{self.master.pid}/task/{self.master.pid}/children").read_text()
+        pids = [int(pid) for pid in children.split()]
+        assert len(pids) == 1, f"expected one worker, found {pids}"
+        return pids[0]
+
+    def memory(self, field: str) -> int:
+        """The worker's resident memory now (VmRSS) or at its peak (VmHWM), in bytes."""
+        status = Path(f"/proc/{self.worker_pid}/status").read_text()
+        for line in status.splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError(f"no {field} in the worker's status")
+
+    def reset_peak_memory(self) -> None:
+        """Linux resets VmHWM to the current RSS on "5"."""
+        with suppress(OSError):
+            Path(f"/proc/{self.worker_pid}/clear_refs").write_text("5")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for(condition: Callable[[], bool], what: str, deadline: float = START_DEADLINE) -> None:
+    """Poll ``condition`` until it holds, failing after ``deadline`` seconds."""
+    until = time.monotonic() + deadline
+    while not condition():
+        assert time.monotonic() < until, f"timed out waiting for {what}"
+        threading.Event().wait(0.05)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url + "/healthz", timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+@contextmanager
+def gateway_process(settings: Mapping[str, Any]) -> Iterator[GatewayProcess]:
+    """`gateway serve --workers 1` with ``settings`` as GATEWAY_* variables, for the block."""
+    env = {**os.environ, **{f"GATEWAY_{k}": str(v) for k, v in settings.items() if v is not None}}
+    port = free_port()
+    command = [sys.executable, "-c", "from gateway.cli import main; main()", "serve"]
+    master = subprocess.Popen(
+        [*command, "--workers", "1", "--port", str(port)], env=env, stderr=subprocess.DEVNULL
+    )
+    running = GatewayProcess(f"http://127.0.0.1:{port}", master)
+    try:
+        wait_for(lambda: master.poll() is None and _answers(running.url), f"{running.url} to start")
+        yield running
+    finally:
+        master.send_signal(signal.SIGTERM)
+        master.wait(timeout=30)
