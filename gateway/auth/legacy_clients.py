@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from gateway.auth.passwords import (
     Sealer,
@@ -97,56 +98,69 @@ class LegacyAuthenticator:
         self._box = box
         self._max_age = max_age
         self._clock = clock
+        self._dummy: str | None = None
+        _dummy_hash()  # made now, so that the first unknown name costs no more than the next
 
     def by_basic(self, name: str, password: str) -> Principal:
         """HTTP Basic: the password is checked against the stored argon2id hashes."""
-        client = self._known(name)
-        self._check_password(client, password, self._clock())
+        client = self._proven_by_password(self._find(name), password, self._clock())
         return self._admitted(client)
 
     def by_username_token(self, token: UsernameToken) -> Principal:
         """PasswordText or PasswordDigest; a nonce is accepted once, a Created only while fresh."""
         now = self._clock()
-        client = self._known(token.username)
+        found = self._find(token.username)
         created = self._fresh(token, now)
         if token.digest:
-            self._check_digest(client, token, now)
+            client = self._proven_by_digest(found, token, now)
         else:
-            self._check_password(client, token.password, now)
+            client = self._proven_by_password(found, token.password, now)
         principal = self._admitted(client)
         if token.nonce is not None and created is not None:
             self._spend_nonce(client.name, token.nonce, created, now)
         return principal
 
-    def _known(self, name: str) -> LegacyClient:
-        client = self._clients.find(name) if NAME_PATTERN.fullmatch(name) else None
-        if client is None:
-            self._passwords.matches(_dummy_hash(), name)  # the same work as for a known name
-            log.info("legacy client refused: unknown name")
-            raise Unauthenticated(REFUSED)
+    def _find(self, name: str) -> LegacyClient | None:
+        return self._clients.find(name) if NAME_PATTERN.fullmatch(name) else None
+
+    # An unknown name is checked like a known one, against a dummy secret, so that neither the
+    # time taken nor the work done says which names exist (issue 16.8).
+
+    def _proven_by_password(
+        self, client: LegacyClient | None, password: str, now: datetime
+    ) -> LegacyClient:
+        stored = [secret.password_hash for secret in client.live_secrets(now)] if client else []
+        proven = any(
+            self._passwords.matches(hashed, password) for hashed in stored or [_dummy_hash()]
+        )
+        if client is None or not (stored and proven):
+            _refused(client, "wrong password")
         return client
 
-    def _check_password(self, client: LegacyClient, password: str, now: datetime) -> None:
-        hashes = [secret.password_hash for secret in client.live_secrets(now)]
-        if not any(self._passwords.matches(stored, password) for stored in hashes):
-            log.info("legacy client %s refused: wrong password", client.name)
-            raise Unauthenticated(REFUSED)
-
-    def _check_digest(self, client: LegacyClient, token: UsernameToken, now: datetime) -> None:
+    def _proven_by_digest(
+        self, client: LegacyClient | None, token: UsernameToken, now: datetime
+    ) -> LegacyClient:
         if token.nonce is None or token.created is None:
             raise Unauthenticated("PasswordDigest needs a Nonce and a Created time")
-        for secret in client.live_secrets(now):
-            clear = self._clear_secret(secret)
-            expected = clear and password_digest(token.nonce, token.created, clear)
-            if expected and digests_equal(token.password, expected):
-                return
-        log.info("legacy client %s refused: digest does not match", client.name)
-        raise Unauthenticated(REFUSED)
+        live = client.live_secrets(now) if client else []
+        sealed: list[str | None] = [secret.digest_secret for secret in live if secret.digest_secret]
+        for secret in sealed or [self._dummy_sealed()]:
+            clear = self._open(secret)
+            expected = password_digest(token.nonce, token.created, clear or DUMMY_PASSWORD)
+            if digests_equal(token.password, expected) and client and sealed and clear:
+                return client
+        _refused(client, "digest does not match")
 
-    def _clear_secret(self, secret: StoredSecret) -> str | None:
-        if self._box is None or secret.digest_secret is None:
+    def _dummy_sealed(self) -> str | None:
+        """A secret sealed like a real one, opened in place of one for an unknown name."""
+        if self._box is not None and self._dummy is None:
+            self._dummy = self._box.seal(DUMMY_PASSWORD)
+        return self._dummy
+
+    def _open(self, sealed: str | None) -> str | None:
+        if self._box is None or sealed is None:
             return None
-        return self._box.open(secret.digest_secret)
+        return self._box.open(sealed)
 
     def _fresh(self, token: UsernameToken, now: datetime) -> datetime | None:
         if token.created is None:
@@ -174,9 +188,20 @@ class LegacyAuthenticator:
         return client.principal()
 
 
+def _refused(client: LegacyClient | None, why: str) -> NoReturn:
+    if client is None:
+        log.info("legacy client refused: unknown name")
+    else:
+        log.info("legacy client %s refused: %s", client.name, why)
+    raise Unauthenticated(REFUSED)
+
+
+DUMMY_PASSWORD = secrets.token_urlsafe(24)  # per process: no one can send it
+
+
 @cache
 def _dummy_hash() -> str:
-    return hash_password("never-a-client-password")
+    return hash_password(DUMMY_PASSWORD)
 
 
 def _instant(text: str) -> datetime:
