@@ -63,6 +63,21 @@ DEFAULTS: dict[str, Any] = {
     "XML_MAX_START_TAG_BYTES": 8 * 1024,
     "SOAP_TOKEN_MAX_AGE_SECONDS": 300,
     "LEGACY_AUTH_CACHE_SECONDS": 300,
+    # Failed legacy logins (SPEC §7): past this many in a window, per client name and per source
+    # address, 429 auth.throttled with Retry-After. Counted in Redis when RATE_LIMIT_URL names
+    # one (redis://host:6379/0), else in the gateway's database; either way across processes.
+    "LOGIN_MAX_FAILURES_PER_CLIENT": 10,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 50,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 300,
+    "RATE_LIMIT_URL": None,
+    # argon2id for legacy passwords: each hash holds ARGON2_MEMORY_KIB (64 MiB) while it runs,
+    # and at most ARGON2_MAX_CONCURRENT run at once per process (so 128 MiB at most); a login
+    # waiting longer than ARGON2_WAIT_SECONDS for a turn is 429 auth.throttled.
+    "ARGON2_MEMORY_KIB": 64 * 1024,
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_PARALLELISM": 4,
+    "ARGON2_MAX_CONCURRENT": 2,
+    "ARGON2_WAIT_SECONDS": 10.0,
     # Master keys (Fernet; the first seals, every one opens) for the secrets the gateway keeps:
     # upstream credentials and PasswordDigest secrets. GATEWAY_MASTER_KEYS (comma-separated,
     # fixed until restart) wins over the key file (one key a line, re-read within seconds).

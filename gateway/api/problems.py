@@ -39,6 +39,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "credential.in_use": 409,
     "credential.no_master_key": 409,
     "request.too_large": 413,
+    "auth.throttled": 429,
     "request.unsupported_media_type": 415,
     "workorder.invalid_batch_quantity": 422,
     "workorder.start_not_in_future": 422,
@@ -83,7 +84,10 @@ def _from_gateway_error(error: GatewayError) -> Response:
     if error.code not in STATUS_BY_CODE or error.code == "internal.error":
         return _from_unexpected(error)
     extra = {k: v for k, v in error.extra.items() if k in ("errors", "upstream", "providerError")}
-    return problem(error.code, error.title, error.detail, **extra)
+    response = problem(error.code, error.title, error.detail, **extra)
+    if "retry_after" in error.extra:
+        response.headers["Retry-After"] = str(error.extra["retry_after"])
+    return response
 
 
 def _from_http_exception(error: HTTPException) -> Response:

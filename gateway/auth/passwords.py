@@ -8,27 +8,94 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-HASHER = PasswordHasher()
-"""argon2id with RFC 9106's low-memory profile (64 MiB, 3 passes, 4 lanes)."""
+from gateway.domain.errors import Throttled
+
+
+@dataclass(frozen=True)
+class HashCost:
+    """argon2id's parameters, and how many hashes one process runs at once.
+
+    Each hash holds ``memory_kib`` while it runs, so a process holds at most
+    ``max_concurrent × memory_kib`` for passwords, however many logins arrive together; a login
+    that finds every slot taken for ``wait_seconds`` is refused as throttled. The defaults are
+    RFC 9106's second recommendation (64 MiB, 3 passes, 4 lanes). A stored hash keeps the
+    parameters it was made with: new ones apply to passwords set from then on.
+    """
+
+    memory_kib: int = 64 * 1024
+    time_cost: int = 3
+    parallelism: int = 4
+    max_concurrent: int = 2
+    wait_seconds: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> HashCost:
+        return cls(
+            memory_kib=int(settings["ARGON2_MEMORY_KIB"]),
+            time_cost=int(settings["ARGON2_TIME_COST"]),
+            parallelism=int(settings["ARGON2_PARALLELISM"]),
+            max_concurrent=int(settings["ARGON2_MAX_CONCURRENT"]),
+            wait_seconds=float(settings["ARGON2_WAIT_SECONDS"]),
+        )
+
+
+class PasswordHashing:
+    """argon2id under a concurrency cap (a semaphore): hashing memory is bounded per process."""
+
+    def __init__(self, cost: HashCost) -> None:
+        self.cost = cost
+        self._hasher = PasswordHasher(
+            time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism
+        )
+        self._slots = threading.BoundedSemaphore(cost.max_concurrent)
+
+    def hash(self, password: str) -> str:
+        with self._slot():
+            return self._hasher.hash(password)
+
+    def matches(self, stored_hash: str, password: str) -> bool:
+        with self._slot():
+            try:
+                return self._hasher.verify(stored_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self.cost.wait_seconds):
+            raise Throttled(retry_after=1, detail="Too many logins at once; try again shortly")
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+_hashing = PasswordHashing(HashCost())
+
+
+def configure_hashing(cost: HashCost) -> None:
+    """Use ``cost`` from now on in this process (one cap per process: memory is per process)."""
+    global _hashing
+    if cost != _hashing.cost:
+        _hashing = PasswordHashing(cost)
 
 
 def hash_password(password: str) -> str:
     """The argon2id hash stored for ``password`` (salted; the parameters travel with it)."""
-    return HASHER.hash(password)
+    return _hashing.hash(password)
 
 
 def password_matches(stored_hash: str, password: str) -> bool:
     """True if ``password`` is the one ``stored_hash`` was made from."""
-    try:
-        return HASHER.verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return _hashing.matches(stored_hash, password)
 
 
 def new_password() -> str:

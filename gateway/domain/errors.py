@@ -188,3 +188,16 @@ class CredentialInUse(GatewayError):
 class MasterKeyMissing(GatewayError):
     code = "credential.no_master_key"
     title = "No master key is configured"
+
+
+class Throttled(GatewayError):
+    """Too many failed logins from this client or address (or too many at once): try later."""
+
+    code = "auth.throttled"
+    title = "Too many failed logins"
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(
+            detail or "Too many failed logins; try again later", retry_after=retry_after
+        )
+        self.retry_after = retry_after

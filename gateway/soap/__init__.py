@@ -6,16 +6,19 @@ import logging
 from datetime import timedelta
 
 from flask import Flask
+from limits.storage import Storage, storage_from_string
 from spyne import Fault
 from spyne.server.wsgi import WsgiApplication
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from gateway.auth.legacy_clients import LegacyAuthenticator
-from gateway.auth.passwords import VerifiedPasswords
+from gateway.auth.passwords import HashCost, VerifiedPasswords, configure_hashing
+from gateway.auth.throttle import LoginThrottle, ThrottlePolicy
 from gateway.soap.gate import SoapGate
 from gateway.soap.service import create_gateway_application
 from gateway.soap.types import GatewayFault
 from gateway.soap.wsdl import WsdlDocuments
+from gateway.store.login_throttle import DatabaseThrottleStorage
 
 SOAP_PATH = "/soap/gateway"
 SPYNE_LOGGERS = (
@@ -40,6 +43,7 @@ class _AnsweredFaults(logging.Filter):
 def mount_soap(app: Flask) -> None:
     """Serve the SOAP service at SOAP_PATH, beside the Flask app (after its adapters and store)."""
     config = app.config
+    configure_hashing(HashCost.from_settings(config))
     authenticator = LegacyAuthenticator(
         clients=app.extensions["gateway.store"].legacy_clients,
         passwords=VerifiedPasswords(float(config["LEGACY_AUTH_CACHE_SECONDS"])),
@@ -47,9 +51,21 @@ def mount_soap(app: Flask) -> None:
         max_age=timedelta(seconds=float(config["SOAP_TOKEN_MAX_AGE_SECONDS"])),
     )
     soap = WsgiApplication(create_gateway_application())
-    gate = SoapGate(soap, app, authenticator, WsdlDocuments())
+    throttle = LoginThrottle(_throttle_storage(app), ThrottlePolicy.from_settings(config))
+    gate = SoapGate(soap, app, authenticator, throttle, WsdlDocuments())
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SOAP_PATH: gate})  # type: ignore[method-assign]
     for name in SPYNE_LOGGERS:
         spyne_log = logging.getLogger(name)
         if not any(isinstance(f, _AnsweredFaults) for f in spyne_log.filters):
             spyne_log.addFilter(_AnsweredFaults())
+
+
+def _throttle_storage(app: Flask) -> Storage:
+    """Redis when RATE_LIMIT_URL names one (both timeouts set), else the gateway's database."""
+    url = app.config.get("RATE_LIMIT_URL")
+    if url:
+        storage = storage_from_string(str(url), socket_timeout=2.0, socket_connect_timeout=2.0)
+        if not isinstance(storage, Storage):
+            raise ValueError("GATEWAY_RATE_LIMIT_URL names an asyncio storage; use redis://…")
+        return storage
+    return DatabaseThrottleStorage(app.extensions["gateway.store"].engine)

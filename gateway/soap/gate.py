@@ -2,7 +2,8 @@
 
 Nothing reaches spyne that is over the size limit, has a DOCTYPE, nests too deep, names another
 operation in SOAPAction than in its body, or comes from an unauthenticated caller. The gate's
-own refusals are the same SOAP faults spyne's are (HTTP 500), except an oversized body: 413.
+own refusals are the same SOAP faults spyne's are (HTTP 500), except an oversized body (413) and
+a throttled login (429, with Retry-After).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from lxml import etree
 from gateway import xml_guard
 from gateway.auth.legacy_clients import LegacyAuthenticator
 from gateway.auth.principal import Principal
-from gateway.domain.errors import GatewayError, RequestInvalid, Unauthenticated
+from gateway.auth.throttle import LoginThrottle
+from gateway.domain.errors import GatewayError, RequestInvalid, Throttled, Unauthenticated
 from gateway.soap.context import CONTEXT_KEY, SoapCall
 from gateway.soap.envelope import NotAnEnvelope, operation_of, username_token, without_security
 from gateway.soap.faults import fault_document, fault_for, internal_fault, new_fault
@@ -38,11 +40,17 @@ class SoapGate:
     """A WSGI app: checks and authenticates a call, then hands it to the spyne application."""
 
     def __init__(
-        self, soap: WsgiApp, app: Flask, authenticator: LegacyAuthenticator, wsdl: WsdlDocuments
+        self,
+        soap: WsgiApp,
+        app: Flask,
+        authenticator: LegacyAuthenticator,
+        throttle: LoginThrottle,
+        wsdl: WsdlDocuments,
     ) -> None:
         self._soap = soap
         self._app = app
         self._authenticator = authenticator
+        self._throttle = throttle
         self._wsdl = wsdl
         self._max_bytes = int(app.config["SOAP_MAX_BODY_BYTES"])
         self._limits = _xml_limits(app.config)
@@ -63,6 +71,10 @@ class SoapGate:
             _discard(environ)
             fault = new_fault("request.too_large", str(error), correlation_id)
             return _respond(answer, "413 Request Entity Too Large", fault_document(fault))
+        except Throttled as error:
+            retry = [("Retry-After", str(error.retry_after))]
+            document = fault_document(fault_for(error, correlation_id))
+            return _respond(answer, "429 Too Many Requests", document, headers=retry)
         except GatewayError as error:
             return _fault(answer, fault_for(error, correlation_id))
         except Exception as error:  # a bug, or the database down: logged, answered without detail
@@ -109,13 +121,16 @@ class SoapGate:
         return root
 
     def _authenticate(self, environ: dict[str, Any], root: etree._Element) -> Principal:
+        address = environ.get("REMOTE_ADDR", "")
         token = username_token(root)
         if token is not None:
-            return self._authenticator.by_username_token(token)
+            by_token = self._authenticator.by_username_token
+            return self._throttle.attempt(token.username, address, lambda: by_token(token))
         scheme, _, encoded = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
         if scheme.lower() == "basic":
             name, password = _basic_credentials(encoded)
-            return self._authenticator.by_basic(name, password)
+            by_basic = self._authenticator.by_basic
+            return self._throttle.attempt(name, address, lambda: by_basic(name, password))
         raise Unauthenticated("Send a WS-Security UsernameToken or HTTP Basic credentials")
 
 
@@ -194,7 +209,12 @@ def _fault(start_response: StartResponse, fault: Any) -> list[bytes]:
 
 
 def _respond(
-    start_response: StartResponse, status: str, body: bytes, content_type: str = XML
+    start_response: StartResponse,
+    status: str,
+    body: bytes,
+    content_type: str = XML,
+    headers: list[tuple[str, str]] | None = None,
 ) -> list[bytes]:
-    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    length = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    start_response(status, length + (headers or []))
     return [body]

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -140,4 +141,13 @@ credential_processes = Table(
     Column("versions", Text, nullable=False),  # JSON {name: version in use}
     Column("key_ids", Text, nullable=False),  # JSON [master key ids, primary first]
     Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(200), primary_key=True),  # limits' key: the policy and client or address
+    Column("hits", Integer, nullable=False),  # failed logins in the current window
+    Column("expires_at", Float, nullable=False),  # the window's end, in epoch seconds (as limits)
+    Index("login_throttle_expiry", "expires_at"),
 )
