@@ -15,7 +15,7 @@ import click
 from flask import Flask
 
 from gateway.auth.legacy_clients import LegacyClient, new_client
-from gateway.auth.passwords import new_password
+from gateway.auth.passwords import HashCost, configure_hashing, new_password
 from gateway.auth.roles import RESERVATION_ROLES
 from gateway.config import load_settings
 from gateway.store.gateway_store import GatewayStore
@@ -123,6 +123,7 @@ def open_store() -> tuple[Any, GatewayStore]:
     app = Flask("gateway-cli")
     load_settings(app)
     config = app.config
+    configure_hashing(HashCost.from_settings(config))  # new passwords get the configured cost
     return config, GatewayStore.open(config["DATABASE_URL"], bool(config["DATABASE_AUTO_MIGRATE"]))
 
 

@@ -34,7 +34,8 @@ def gateway_wsdl(address: str = PLACEHOLDER_ADDRESS) -> bytes:
 
 
 class WsdlDocuments:
-    """The served WSDL names the address the caller used; a few addresses are kept."""
+    """The served WSDL for an address (the configured public URL or the bind address, never a
+    request header); the few addresses a process serves are kept."""
 
     def __init__(self, keep: int = 8) -> None:
         self._keep = keep
@@ -47,7 +48,7 @@ class WsdlDocuments:
                 return self._documents[address]
         document = gateway_wsdl(address)
         with self._lock:
-            if len(self._documents) >= self._keep:  # the Host header is the caller's to choose
+            if len(self._documents) >= self._keep:  # bounded, whatever the settings change to
                 self._documents.clear()
             self._documents[address] = document
         return document
