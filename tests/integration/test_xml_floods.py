@@ -120,3 +120,16 @@ def flood(
 ) -> None:
     answers = list(pool.map(lambda call: send(gateway, *call), calls))
     assert {answer.status_code for answer in answers} == {500}
+
+
+def test_a_chunked_body_past_the_limit_is_413_however_it_arrives(gateway: GatewayProcess) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: Transfer-Encoding: chunked, 10 MiB
+        yield envelope("GetStockLevel", STOCK)[: -len(b"</soapenv:Envelope>")]
+        for _ in range(160):
+            yield b"<!--" + b"x" * 65536 + b"-->"
+
+    response = requests.post(
+        gateway.url + PATH, data=chunks(), headers=headers("GetStockLevel"), timeout=60
+    )
+    assert response.status_code == 413
+    assert fault_of(response.content).code == "request.too_large"
