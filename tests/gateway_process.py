@@ -63,7 +63,7 @@ def wait_for(condition: Callable[[], bool], what: str, deadline: float = START_D
         threading.Event().wait(0.05)
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     try:
         return requests.get(url + "/healthz", timeout=2).status_code == 200
     except requests.ConnectionError:
@@ -81,7 +81,7 @@ def gateway_process(settings: Mapping[str, Any]) -> Iterator[GatewayProcess]:
     )
     running = GatewayProcess(f"http://127.0.0.1:{port}", master)
     try:
-        wait_for(lambda: master.poll() is None and _answers(running.url), f"{running.url} to start")
+        wait_for(lambda: master.poll() is None and answers(running.url), f"{running.url} to start")
         yield running
     finally:
         master.send_signal(signal.SIGTERM)

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,24 +19,8 @@ import requests
 
 from gateway.domain.model import ReservationRequest, ReservationType, Source, SourceType
 from tests.e2e.test_demo_stack import free_port
+from tests.gateway_process import answers, wait_for
 from tests.integration.reservation_helpers import body
-
-DEADLINE = 60.0
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    """Poll a condition until it holds (bounded); the processes work on their own clocks."""
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        threading.Event().wait(0.05)
-
-
-def answers(url: str) -> bool:
-    try:
-        return requests.get(url + "/healthz", timeout=2).status_code == 200
-    except requests.ConnectionError:
-        return False
 
 
 @pytest.fixture(scope="module")
