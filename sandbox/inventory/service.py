@@ -29,6 +29,7 @@ from sandbox.inventory.types import (
     RSVREQ,
     SRCIDLIST,
     TRN,
+    RefNo,
 )
 
 T = TypeVar("T")
@@ -127,12 +128,14 @@ def create_inventory_application(
 
             return guarded(ctx, "Reserve", work)
 
-        @rpc(Unicode(min_occurs=1), Unicode, _returns=RSV, _faults=[LEGACYFAULT])
-        def Release(ctx, RSVNO, RELRSN):
+        @rpc(Unicode(min_occurs=1), Unicode, RefNo, _returns=RSV, _faults=[LEGACYFAULT])
+        def Release(ctx, RSVNO, RELRSN, REFNO):
             reason = (RELRSN or "R").strip() or "R"
-            return guarded(
-                ctx, "Release", lambda: records.rsv_record(store.release(RSVNO, reason), zone)
-            )
+
+            def work() -> RSV:
+                return records.rsv_record(store.release(RSVNO, reason, trimmed(REFNO)), zone)
+
+            return guarded(ctx, "Release", work)
 
         @rpc(Unicode(min_occurs=1), Unicode(min_occurs=1), _returns=CNSRES, _faults=[LEGACYFAULT])
         def Consume(ctx, RSVNO, REFNO):

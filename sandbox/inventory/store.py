@@ -223,17 +223,24 @@ class InventoryStore:
             )  # fmt: skip
             return reservation_row(conn, str(cursor.lastrowid))
 
-    def release(self, reservation_id: str, reason: str) -> sqlite3.Row:
-        """OPEN → RELEASED; what was reserved becomes available again."""
+    def release(self, reservation_id: str, reason: str, refno: str | None = None) -> sqlite3.Row:
+        """OPEN → RELEASED; what was reserved becomes available again.
+
+        Repeating the release that released the reservation, with its REFNO, returns the
+        reservation as released; without one, or with another, a released one is fault 220.
+        """
         if reason not in RELEASE_REASONS:
             raise LegacyError(INVALID_CODE)
         with self._write() as conn:
+            row = reservation_row(conn, reservation_id)
+            if refno and row["status"] == "R" and row["release_refno"] == refno:
+                return row
             row = open_reservation_row(conn, reservation_id)
             add_reserved(conn, row["sku"], row["warehouse"], -Decimal(row["quantity"]))
             conn.execute(
-                "UPDATE reservations SET status = 'R', release_reason = ?, released_at = ?"
-                " WHERE id = ?",
-                (reason, utc_now(), row["id"]),
+                "UPDATE reservations SET status = 'R', release_reason = ?, released_at = ?,"
+                " release_refno = ? WHERE id = ?",
+                (reason, utc_now(), refno, row["id"]),
             )
             return reservation_row(conn, reservation_id)
 

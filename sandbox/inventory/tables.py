@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS reservations (
     type TEXT NOT NULL, source_type TEXT NOT NULL, source_id TEXT NOT NULL,
     priority INTEGER NOT NULL, status TEXT NOT NULL, release_reason TEXT, owner TEXT NOT NULL,
     created_at TEXT NOT NULL, created_by TEXT, expires_at TEXT, released_at TEXT,
-    closed_at TEXT);
+    closed_at TEXT, release_refno TEXT);
 CREATE INDEX IF NOT EXISTS reservations_by_source ON reservations (source_id);
 CREATE INDEX IF NOT EXISTS reservations_by_item ON reservations (sku, warehouse);
 CREATE INDEX IF NOT EXISTS reservations_by_rank ON reservations (priority DESC, created_at, id);
@@ -83,8 +83,8 @@ def utc_now() -> str:
 
 def create_schema(conn: sqlite3.Connection) -> None:
     """Create the tables, and add what a database from an older sandbox lacks."""
-    if _columns(conn, "transactions") and "reservation_id" not in _columns(conn, "transactions"):
-        conn.execute("ALTER TABLE transactions ADD COLUMN reservation_id INTEGER")
+    _add_missing_column(conn, "transactions", "reservation_id INTEGER")
+    _add_missing_column(conn, "reservations", "release_refno TEXT")
     conn.executescript(SCHEMA)
 
 
@@ -95,6 +95,13 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 def _at_or_below(on_hand: str, reserved: str, limit: str) -> int:
     return int(Decimal(on_hand) - Decimal(reserved) <= Decimal(limit))
+
+
+def _add_missing_column(conn: sqlite3.Connection, table: str, column: str) -> None:
+    """``ALTER TABLE … ADD COLUMN`` on a database an older sandbox made without ``column``."""
+    existing = _columns(conn, table)
+    if existing and column.split()[0] not in existing:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:

@@ -10,6 +10,8 @@ NAMESPACE = "urn:legacy-erp:inventory:v1"
 Flag = Unicode(max_len=1, pattern="[YN ]?")
 ItemNo = Unicode(max_len=18)
 Stamp = Unicode(max_len=14, pattern="([0-9]{14})?")
+RefNo = Unicode(max_len=40)
+"""A caller's reference for a write (REFNO): a repeat with the same one lands once."""
 
 
 class ITEM(ComplexModel):
