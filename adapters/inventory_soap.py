@@ -221,13 +221,18 @@ class InventorySoapClient:
         record = self._call("Reserve", True, RSVREQ=payload)
         return self._translate(legacy.reservation_from_legacy, record, self._clock)
 
-    def release(self, reservation_id: str, reason: ReleaseReason) -> Reservation:
-        # Not retried: a repeat after a lost answer would report "already released".
+    def release(
+        self, reservation_id: str, reason: ReleaseReason, reference: str | None = None
+    ) -> Reservation:
+        # Safe to retry only with a reference: the legacy system answers a repeat with the same
+        # REFNO with the reservation as released; without one, a repeat after a lost answer
+        # would report "already released".
         record = self._call(
             "Release",
-            False,
+            reference is not None,
             RSVNO=legacy.reservation_number(reservation_id),
             RELRSN=legacy.RELEASE_LETTER[reason],
+            REFNO=reference,
         )
         return self._translate(legacy.reservation_from_legacy, record, self._clock)
 

@@ -51,6 +51,7 @@ class FakeInventory:
     levels: dict[tuple[str, str], StockLevel] = field(default_factory=dict)
     reservations: dict[str, Reservation] = field(default_factory=dict)
     consumptions: dict[str, Consumption] = field(default_factory=dict)  # by reference
+    release_references: dict[str, str] = field(default_factory=dict)  # reservation → REFNO
     calls: Counter[str] = field(default_factory=Counter)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -129,8 +130,12 @@ class FakeInventory:
         self.reservations[reservation.id] = reservation
         return reservation
 
-    def release(self, reservation_id: str, reason: ReleaseReason) -> Reservation:
+    def release(
+        self, reservation_id: str, reason: ReleaseReason, reference: str | None = None
+    ) -> Reservation:
         self.calls["release"] += 1
+        if reference and self.release_references.get(reservation_id) == reference:
+            return self.get_reservation(reservation_id)
         reservation = self._open(reservation_id)
         self._move(self._level_of(reservation), reserved=-reservation.quantity)
         released = replace(
@@ -140,6 +145,8 @@ class FakeInventory:
             released_at=self.now(),
         )
         self.reservations[reservation_id] = released
+        if reference:
+            self.release_references[reservation_id] = reference
         return released
 
     def consume(self, reservation_id: str, reference: str) -> Consumption:

@@ -141,6 +141,7 @@ class InMemoryInventory:
     gate: WriteGate
     reservations: dict[str, Reservation] = field(default_factory=dict)
     transactions: dict[str, InventoryTransaction] = field(default_factory=dict)
+    release_references: dict[str, str] = field(default_factory=dict)  # reservation → REFNO
 
     def reserved(self, sku: str, warehouse: str) -> Decimal:
         return sum(
@@ -207,15 +208,21 @@ class InMemoryInventory:
         self.reservations[number] = reservation
         return reservation
 
-    def release(self, reservation_id: str, reason: ReleaseReason) -> Reservation:
+    def release(
+        self, reservation_id: str, reason: ReleaseReason, reference: str | None = None
+    ) -> Reservation:
         self.gate.enter("release")
         current = self.get_reservation(reservation_id)
+        if reference and self.release_references.get(reservation_id) == reference:
+            return self.gate.leave(current)
         if current.status is ReservationStatus.RELEASED:
             raise ReservationAlreadyReleased()
         if current.status is ReservationStatus.CLOSED:
             raise ReservationAlreadyClosed()
         released = replace(current, status=ReservationStatus.RELEASED, release_reason=reason)
         self.reservations[reservation_id] = released
+        if reference:
+            self.release_references[reservation_id] = reference
         return self.gate.leave(released)
 
     def post_transaction(self, transaction: InventoryTransaction) -> InventoryTransaction:

@@ -75,13 +75,17 @@ class InventoryPort(Protocol):
         """Reserve atomically; idempotent on ``request.reference``."""
         ...
 
-    def release(self, reservation_id: str, reason: ReleaseReason) -> Reservation:
+    def release(
+        self, reservation_id: str, reason: ReleaseReason, reference: str | None = None
+    ) -> Reservation:
         """OPEN → RELEASED; ReservationAlreadyReleased / ReservationAlreadyClosed otherwise.
 
-        Not idempotent and never retried: after a lost answer (UpstreamUnavailable or
-        UpstreamTimeout) the release may or may not have happened, and repeating it reports
-        ReservationAlreadyReleased if it did. A caller that must know reads the reservation
-        back with ``get_reservation`` (status, release reason, released at).
+        ``reference`` (the legacy REFNO, at most 40 characters) makes the release repeatable:
+        repeating the release that released the reservation with the same reference returns
+        the reservation as released, so it is retried after a lost answer. Another reference,
+        or none, on a released reservation is ReservationAlreadyReleased. Without a reference
+        the release is never retried: after UpstreamUnavailable or UpstreamTimeout it may or
+        may not have happened; a caller that must know reads it back with ``get_reservation``.
         """
         ...
 

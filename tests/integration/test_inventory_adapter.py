@@ -165,13 +165,24 @@ def test_a_busy_upstream_is_retried_then_unavailable(
     assert faults.inventory.calls.counts()["GetItem"] == before + 3  # idempotent: retried
 
 
-def test_release_is_not_retried(inventory: InventorySoapClient, faults: Any) -> None:
+def test_release_without_a_reference_is_not_retried(
+    inventory: InventorySoapClient, faults: Any
+) -> None:
     reservation = inventory.reserve(request_for("RM-1002", "1"))
     faults.inventory.knobs.update({"error_rate": 1.0, "operations": ["Release"]})
     before = faults.inventory.calls.counts().get("Release", 0)
     with pytest.raises(UpstreamUnavailable):
         inventory.release(reservation.id, ReleaseReason.RELEASED)
     assert faults.inventory.calls.counts()["Release"] == before + 1
+
+
+def test_release_with_a_reference_is_retried(inventory: InventorySoapClient, faults: Any) -> None:
+    reservation = inventory.reserve(request_for("RM-1002", "1"))
+    faults.inventory.knobs.update({"error_rate": 1.0, "operations": ["Release"]})
+    before = faults.inventory.calls.counts().get("Release", 0)
+    with pytest.raises(UpstreamUnavailable):
+        inventory.release(reservation.id, ReleaseReason.RELEASED, reference="RL-IT-busy")
+    assert faults.inventory.calls.counts()["Release"] == before + 3
 
 
 def test_reserve_whose_answer_is_lost_is_retried_and_reserves_once(

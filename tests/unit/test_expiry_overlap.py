@@ -24,7 +24,9 @@ class OverlapInventory:
     def search_reservations(self, search: ReservationSearch, offset: int, limit: int) -> Page:
         return Page(items=(self.reservation,), total=1, offset=offset, limit=limit)
 
-    def release(self, reservation_id: str, reason: Any) -> Reservation:
+    def release(
+        self, reservation_id: str, reason: Any, reference: str | None = None
+    ) -> Reservation:
         self.released.append(reservation_id)
         return self.reservation
 

@@ -144,6 +144,18 @@ def test_consume_moves_on_hand_and_reserved_and_repeats_idempotently(
         inventory.consume(made.id, "CNS-2")
 
 
+def test_release_repeated_with_its_reference_returns_the_release(
+    inventory: FakeInventory,
+) -> None:
+    made = inventory.reserve(request("30"))
+    first = inventory.release(made.id, ReleaseReason.RELEASED, reference="RL-1")
+    assert inventory.release(made.id, ReleaseReason.RELEASED, reference="RL-1") == first
+    assert inventory.get_stock_level("RM-1", "W01").reserved == Decimal(0)
+    for other in ("RL-2", None):
+        with pytest.raises(ReservationAlreadyReleased):
+            inventory.release(made.id, ReleaseReason.RELEASED, reference=other)
+
+
 def test_released_reservation_cannot_be_released_or_consumed(inventory: FakeInventory) -> None:
     made = inventory.reserve(request("30"))
     inventory.release(made.id, ReleaseReason.RELEASED)
