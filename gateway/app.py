@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, request
@@ -52,7 +53,10 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     app.before_request(_refuse_control_characters)
     app.extensions["gateway.adapters"] = adapters or build_adapters(app.config)
     app.extensions["gateway.store"] = GatewayStore.open(
-        app.config["DATABASE_URL"], auto_migrate=bool(app.config["DATABASE_AUTO_MIGRATE"])
+        app.config["DATABASE_URL"],
+        auto_migrate=bool(app.config["DATABASE_AUTO_MIGRATE"]),
+        plan_lease=timedelta(seconds=float(app.config["PLAN_LEASE_SECONDS"])),
+        lock_wait=timedelta(seconds=float(app.config["WORKORDER_LOCK_WAIT_SECONDS"])),
     )
     wire_credentials(app)
     api = GatewayApi(app)

@@ -1,19 +1,25 @@
-"""Work the gateway does on its own, in daemon threads: the expiry sweeper and the outbox."""
+"""Work the gateway does on its own, in daemon threads: the expiry sweeper, the outbox and
+the recovery of write plans whose process died."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import Flask
 
-from gateway.observability.metrics import EXPIRY_SWEEPS, RESERVATIONS_EXPIRED
-from gateway.services.compensations import run_compensation
+from gateway.domain.write_plan import WritePlan
+from gateway.observability.metrics import (
+    EXPIRY_SWEEPS,
+    RESERVATIONS_EXPIRED,
+    WRITE_PLANS_RECOVERED,
+)
 from gateway.services.expiry import expire_due
-from gateway.services.outbox import drain
+from gateway.services.outbox import compensation_runner, drain
+from gateway.services.plan_recovery import recover_abandoned
+from gateway.services.plan_runner import PlanPorts
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +71,20 @@ def sweep_once(app: Flask) -> int:
 
 def drain_outbox_once(app: Flask) -> tuple[int, int]:
     """One pass over the outbox: run every due compensation; returns (done, failed)."""
-    wired = app.extensions["gateway.adapters"]
+    wired, store = app.extensions["gateway.adapters"], app.extensions["gateway.store"]
+    run = compensation_runner(
+        store.outbox, store.plans, wired.inventory, wired.work_orders, store.unit_of_work
+    )
+    return drain(store.outbox, run, datetime.now(UTC))
 
-    def run(kind: str, payload: Mapping[str, Any]) -> None:
-        run_compensation(kind, payload, wired.inventory, wired.work_orders)
 
-    return drain(app.extensions["gateway.store"].outbox, run, datetime.now(UTC))
+def recover_plans_once(app: Flask) -> list[WritePlan]:
+    """One pass of recovery: every write plan whose process died, driven to its end."""
+    wired, store = app.extensions["gateway.adapters"], app.extensions["gateway.store"]
+    ports = PlanPorts(wired.inventory, wired.work_orders, store.plans)
+    ended = recover_abandoned(store.plans, ports, store.unit_of_work, datetime.now(UTC))
+    WRITE_PLANS_RECOVERED.inc(len(ended))
+    return ended
 
 
 def start_background_work(app: Flask) -> list[Periodic]:
@@ -78,9 +92,11 @@ def start_background_work(app: Flask) -> list[Periodic]:
     to stop at shutdown."""
     sweep_seconds = float(app.config["EXPIRY_SWEEP_SECONDS"])
     drain_seconds = float(app.config["OUTBOX_DRAIN_SECONDS"])
+    recovery_seconds = float(app.config["PLAN_RECOVERY_SECONDS"])
     return [
         Periodic("expiry-sweeper", sweep_seconds, lambda: sweep_once(app)).start(),
         Periodic("outbox-worker", drain_seconds, lambda: drain_outbox_once(app)).start(),
+        Periodic("plan-recovery", recovery_seconds, lambda: recover_plans_once(app)).start(),
         _credential_watcher(app).start(),
     ]
 

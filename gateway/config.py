@@ -98,6 +98,13 @@ DEFAULTS: dict[str, Any] = {
     # The expiry sweeper (runs inside `gateway serve` / `gateway demo`).
     "EXPIRY_SWEEP_SECONDS": 15.0,
     "OUTBOX_DRAIN_SECONDS": 5.0,
+    # Durable write plans (issue 10): a plan's process renews its lease after every step; a
+    # plan whose lease ran out is finished or undone by another process, which looks every
+    # PLAN_RECOVERY_SECONDS. A v2 update waits this long for another update of the same work
+    # order, then answers 409 workorder.update_in_progress.
+    "PLAN_LEASE_SECONDS": 60.0,
+    "PLAN_RECOVERY_SECONDS": 5.0,
+    "WORKORDER_LOCK_WAIT_SECONDS": 10.0,
     # Where a work order's rework items are reserved when it holds none yet: owner → warehouse.
     "WORKORDER_WAREHOUSES": {},
     # The gateway's own database: SQLite under var/ unless GATEWAY_DATABASE_URL says otherwise.

@@ -28,6 +28,10 @@ class FaultSettings:
     """Legacy error number every matching inventory call faults with."""
     drop_after_commit: int = 0
     """The next N matching write calls commit, then the connection is dropped unanswered."""
+    hold_after_commit: int = 0
+    """The next N matching write calls commit, then hold their answer until the knobs are reset
+    (at most two minutes) and drop the connection: a caller that dies while waiting (a gateway
+    process killed mid-plan) leaves a write that landed and was never answered."""
     fail_writes_from: int | None = None
     """Counting matching write calls from when this is set, the N-th one and the ones after it
     are refused (HTTP 503) before anything is done; ``None`` turns this off."""
@@ -49,6 +53,9 @@ class FaultKnobs:
         self._settings = FaultSettings()
         self._random = random.Random()
         self._writes_seen = 0
+        self._held_released = threading.Event()
+        self.writes_held = 0
+        """How many writes ``hold_after_commit`` has held so far (tests wait on it)."""
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -68,10 +75,15 @@ class FaultKnobs:
                 self._writes_seen = 0  # "the N-th write" counts from now
             return asdict(self._settings)
 
+    def release_held(self) -> None:
+        """Let held writes answer (drop their connection) without resetting the other knobs."""
+        self._held_released.set()
+
     def reset(self) -> None:
         with self._lock:
             self._settings = FaultSettings()
             self._writes_seen = 0
+            self._held_released.set()
 
     def _applies(self, operation: str) -> bool:
         ops = self._settings.operations
@@ -99,7 +111,19 @@ class FaultKnobs:
             return None if raw is None else raw.encode()
 
     def take_drop_after_commit(self, operation: str) -> bool:
-        """True (and one fewer left) when this write should lose its answer after committing."""
+        """True (and one fewer left) when this write should lose its answer after committing;
+        a write ``hold_after_commit`` takes waits for the reset first."""
+        with self._lock:
+            if self._settings.hold_after_commit > 0 and self._applies(operation):
+                self._settings.hold_after_commit -= 1
+                self._held_released.clear()
+                self.writes_held += 1
+                held = True
+            else:
+                held = False
+        if held:
+            self._held_released.wait(120)
+            return True
         with self._lock:
             if self._settings.drop_after_commit > 0 and self._applies(operation):
                 self._settings.drop_after_commit -= 1

@@ -312,7 +312,7 @@ class FakeErp:
     def state(self) -> tuple[Any, ...]:
         """What "exactly as before" compares: the work order, OPEN holdings, on-hand."""
         open_ones = sorted(
-            (r.item_sku_id, r.warehouse_id, r.location, r.lot, r.quantity)
+            (r.item_sku_id, r.warehouse_id, r.location or "", r.lot or "", r.quantity)
             for r in self.inventory.reservations.values()
             if r.status is ReservationStatus.OPEN
         )

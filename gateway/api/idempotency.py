@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -11,8 +12,11 @@ import simplejson
 from flask import Response, after_this_request, g, request
 
 from gateway.api.auth import current_principal
-from gateway.api.context import store, unit_of_work
+from gateway.api.context import adapters, store, unit_of_work
 from gateway.domain.errors import IdempotencyInProgress, IdempotencyKeyReused, RequestInvalid
+from gateway.domain.write_plan import PlanState, WritePlan
+from gateway.services.plan_recovery import recover_one
+from gateway.services.plan_runner import PlanPorts
 from gateway.services.references import upstream_reference
 from gateway.store.idempotency import Outcome
 
@@ -21,12 +25,21 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADERS = ("Content-Type", "Location")
 
 
-def idempotent(view: F) -> F:
+FinalAnswer = Callable[[WritePlan], Any]
+"""What a view answers for a write plan that another process finished."""
+
+
+def idempotent(view: F | None = None, *, final_answer: FinalAnswer | None = None) -> Any:
     """Replays the first answer to a repeated key; commits the unit of work after the view.
 
     Only successful answers are stored: after an error the key is free again, and the
-    upstream references derived from it keep a retried write from landing twice.
+    upstream references derived from it keep a retried write from landing twice. A key whose
+    request made a write plan and then stopped answering (its process died) is answered from
+    the plan: 409 ``idempotency.in_progress`` while it runs or its compensations wait, then the
+    plan's final answer (``final_answer``) — never a new diff against half-written state.
     """
+    if view is None:
+        return lambda wrapped: idempotent(wrapped, final_answer=final_answer)
 
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -40,10 +53,30 @@ def idempotent(view: F) -> F:
                 raise IdempotencyInProgress("The first request with this key is still running")
             if claim.outcome is Outcome.KEY_REUSED:
                 raise IdempotencyKeyReused("This key was used with another request body")
+            unit_of_work().request_key = (caller, key)
+            if claim.plan_id is not None:
+                plan = _ended_plan(claim.plan_id, caller, key)
+                if plan.state is PlanState.DONE and final_answer is not None:
+                    after_this_request(lambda response: _finish(response, caller, key))
+                    return final_answer(plan)
         after_this_request(lambda response: _finish(response, caller, key))
         return view(*args, **kwargs)
 
-    return guarded  # type: ignore[return-value]
+    return guarded
+
+
+def _ended_plan(plan_id: str, caller: str, key: str) -> WritePlan:
+    """The key's plan at its end: recovered here if its process died; 409 while it runs."""
+    plans = store().plans
+    plan = plans.get(plan_id)
+    if plan is not None and plan.state is PlanState.RUNNING:
+        wired = adapters()
+        ports = PlanPorts(wired.inventory, wired.work_orders, plans)
+        plan = recover_one(plan_id, plans, ports, store().unit_of_work, datetime.now(UTC))
+    if plan is None or plan.state in (PlanState.RUNNING, PlanState.UNDOING):
+        store().idempotency.unlock(caller, key)
+        raise IdempotencyInProgress("The first request with this key is still being finished")
+    return plan
 
 
 def request_reference(prefix: str = "GW") -> str:
@@ -85,7 +118,12 @@ def _finish(response: Response, caller: str, key: str | None) -> Response:
         )
     uow.commit()  # audit, events and outbox, with the stored answer, in one transaction
     if key is not None and not succeeded:
-        store().idempotency.release(caller, key)
+        if any(plan.state is PlanState.UNDOING for plan in uow.ended_plans):
+            # Its compensations wait in the outbox: a retry now would diff against half-undone
+            # state, so the key stays taken (409) until they have run.
+            store().idempotency.unlock(caller, key)
+        else:
+            store().idempotency.release(caller, key)
     g.pop("uow", None)
     return response
 

@@ -34,6 +34,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "inventory.reservation.already_released": 409,
     "inventory.reservation.already_closed": 409,
     "idempotency.in_progress": 409,
+    "workorder.update_in_progress": 409,
+    "workorder.precondition_failed": 412,
     "credential.rotation_pending": 409,
     "credential.nothing_to_retire": 409,
     "credential.in_use": 409,
@@ -83,7 +85,11 @@ def problem(code: str, title: str, detail: str, **extra: Any) -> Response:
 def _from_gateway_error(error: GatewayError) -> Response:
     if error.code not in STATUS_BY_CODE or error.code == "internal.error":
         return _from_unexpected(error)
-    extra = {k: v for k, v in error.extra.items() if k in ("errors", "upstream", "providerError")}
+    extra = {
+        k: v
+        for k, v in error.extra.items()
+        if k in ("errors", "upstream", "providerError", "compensationConflicts")
+    }
     response = problem(error.code, error.title, error.detail, **extra)
     if "retry_after" in error.extra:
         response.headers["Retry-After"] = str(error.extra["retry_after"])

@@ -126,7 +126,13 @@ class AuditPageSchema(Schema):
 
 
 class OutboxQuery(Schema):
-    state = Text(validate=validate.OneOf(["pending", "done"]))
+    state = Text(
+        validate=validate.OneOf(["pending", "done", "conflict"]),
+        metadata={
+            "description": "conflict: a compensation that could not run without "
+            "overselling (final; see docs/decisions.md)"
+        },
+    )
     limit = fields.Integer(validate=validate.Range(1, 1000), load_default=100)
 
 
@@ -140,6 +146,7 @@ class OutboxEntrySchema(Schema):
     next_attempt_at = fields.AwareDateTime(data_key="nextAttemptAt")
     last_error = Text(data_key="lastError", allow_none=True)
     correlation_id = Text(data_key="correlationId", allow_none=True)
+    plan_id = Text(data_key="planId", allow_none=True)
 
 
 class OutboxPageSchema(Schema):

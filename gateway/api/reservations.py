@@ -21,13 +21,27 @@ from gateway.api.reservation_schemas import (
 )
 from gateway.api.schemas import ReservationSchema, StockLevelSchema
 from gateway.auth.roles import RESERVATION_ROLES
-from gateway.domain.model import ReservationSearch
+from gateway.domain.model import Reservation, ReservationSearch
+from gateway.domain.payloads import reservation_from_payload
 from gateway.domain.reservation_rules import ReservationDraft
+from gateway.domain.write_plan import WritePlan
 from gateway.services import reservations
+from gateway.services.references import upstream_reference
 from gateway.services.reservation_batch import reserve_all
 
 blp = Blueprint("reservations", __name__, url_prefix="/api/inventory", description="Reservations")
 blp.before_request(authenticate)
+
+
+def fresh_reference() -> str:
+    """A create's legacy reference, new for every attempt: a keyed retry is answered from the
+    key's write plan (gateway/api/idempotency.py), and a lost answer is looked up on it."""
+    return upstream_reference("GW", current_principal().subject, None)
+
+
+def _made(plan: WritePlan) -> list[Reservation]:
+    """The reservations a create's plan made (finished by another process)."""
+    return [reservation_from_payload(step.result or {}) for step in plan.steps]
 
 
 def _overrides_allowed() -> bool:
@@ -39,12 +53,12 @@ def _overrides_allowed() -> bool:
 @blp.response(201, ReservationSchema)
 @blp.problem(409, "inventory.reservation.insufficient_stock")
 @requires_any_role(*RESERVATION_ROLES)
-@idempotent
+@idempotent(final_answer=lambda plan: _made(plan)[0])
 def create_reservation(draft: ReservationDraft) -> Any:
     """Reserve stock: available drops, on-hand does not. Honours ``Idempotency-Key``."""
     wired = adapters()
     return reservations.reserve(
-        draft, current_principal(), request_reference(), wired.inventory, wired.work_orders,
+        draft, current_principal(), fresh_reference(), wired.inventory, wired.work_orders,
         unit_of_work(), datetime.now(UTC), _overrides_allowed(),
     )  # fmt: skip
 
@@ -53,12 +67,12 @@ def create_reservation(draft: ReservationDraft) -> Any:
 @blp.arguments(ReservationBatchSchema)
 @blp.response(201, ReservationListSchema)
 @requires_any_role(*RESERVATION_ROLES)
-@idempotent
+@idempotent(final_answer=lambda plan: {"reservations": _made(plan)})
 def create_reservations(batch: dict[str, list[ReservationDraft]]) -> Any:
     """Reserve every line or none (a failing line cancels the lines already made)."""
     wired = adapters()
     made = reserve_all(
-        batch["lines"], current_principal(), request_reference(), wired.inventory,
+        batch["lines"], current_principal(), fresh_reference(), wired.inventory,
         wired.work_orders, unit_of_work(), datetime.now(UTC), _overrides_allowed(),
     )  # fmt: skip
     return {"reservations": made}
@@ -71,8 +85,9 @@ def create_reservations(batch: dict[str, list[ReservationDraft]]) -> Any:
 def release_reservation(reservation_id: str) -> Any:
     """OPEN → RELEASED (yours, or anyone's in scope as Manager/Owner)."""
     return reservations.release(
-        reservation_id, current_principal(), adapters().inventory, unit_of_work()
-    )
+        reservation_id, current_principal(), request_reference("RL"), adapters().inventory,
+        unit_of_work(),
+    )  # fmt: skip
 
 
 @blp.put("/reservations/<id:reservation_id>/consume")

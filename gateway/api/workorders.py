@@ -9,7 +9,11 @@ from gateway.api.context import adapters
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import WorkOrderReservationsQuery, WorkOrderReservationsSchema
 from gateway.auth.roles import RESERVATION_ROLES
-from gateway.services.workorders import ReservationFilter, get_work_order_reservations
+from gateway.services.workorders import (
+    ReservationFilter,
+    get_work_order_reservations,
+    work_order_etag,
+)
 
 blp = Blueprint("work-orders", __name__, url_prefix="/api/work-orders", description="Work orders")
 blp.before_request(authenticate)
@@ -24,10 +28,12 @@ blp.before_request(authenticate)
 def work_order_reservations(work_order_id: str, **filters: Any) -> Any:
     """The work order's materials, each with its reservations (location, lot, quantity)."""
     wired = adapters()
-    return get_work_order_reservations(
+    view = get_work_order_reservations(
         work_order_id,
         wired.work_orders,
         wired.inventory,
         keep=ReservationFilter(**filters),
         can_see_owner=current_principal().can_see_owner,
     )
+    # The v2 update takes it back in If-Match (read-modify-write without lost updates).
+    return view, 200, {"ETag": work_order_etag(view.work_order)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from marshmallow import Schema, fields, post_load, validate
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
@@ -20,9 +20,10 @@ from gateway.domain.rules import RequestedMaterial
 from gateway.services.workorder_update import (
     Updater,
     WorkOrderUpdate,
-    new_request_reference,
+    new_plan_id,
     update_work_order,
 )
+from gateway.services.workorders import get_work_order_reservations
 
 blp = Blueprint(
     "work-orders-v2", __name__, url_prefix="/api/v2/work-orders", description="Work orders (v2)"
@@ -71,11 +72,16 @@ class WorkOrderUpdateQuery(Schema):
 @blp.arguments(WorkOrderUpdateSchema)
 @blp.response(200, WorkOrderReservationsSchema)
 @blp.problem(404, "workorder.not_found, recipe.not_found")
-@blp.problem(409, "inventory.reservation.insufficient_stock (rework)")
+@blp.problem(
+    409,
+    "inventory.reservation.insufficient_stock (rework), "
+    "workorder.update_in_progress (another update of it is running; Retry-After)",
+)
+@blp.problem(412, "workorder.precondition_failed (If-Match: the work order changed)")
 @blp.problem(422, "workorder.invalid_batch_quantity, "
                   "workorder.start_not_in_future, workorder.material_not_in_recipe")  # fmt: skip
 @requires_any_role(*RESERVATION_ROLES)
-@idempotent
+@idempotent(final_answer=lambda plan: _view(plan.target_id))
 def update(body: dict[str, Any], work_order_id: str, recipe_name: str) -> Any:
     """Update batch, start and materials all or nothing; answers like the reservations view."""
     wired, principal = adapters(), current_principal()
@@ -86,14 +92,24 @@ def update(body: dict[str, Any], work_order_id: str, recipe_name: str) -> Any:
         planned_start=body["planned_start"],
         transaction_date=body["transaction_date"],
         materials=tuple(body["materials"]),
+        if_match=request.headers.get("If-Match"),
     )
     return update_work_order(
         change,
         Updater(principal.subject, principal.can_see_owner),
-        new_request_reference(),
+        new_plan_id(),
         wired.work_orders,
         wired.inventory,
         unit_of_work(),
         datetime.now(UTC),
         current_app.config.get("WORKORDER_WAREHOUSES") or {},
     )
+
+
+def _view(work_order_id: str) -> Any:
+    """The reservations view after an update whose plan another process finished."""
+    wired = adapters()
+    return get_work_order_reservations(
+        work_order_id, wired.work_orders, wired.inventory,
+        can_see_owner=current_principal().can_see_owner,
+    )  # fmt: skip

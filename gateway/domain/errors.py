@@ -201,3 +201,28 @@ class Throttled(GatewayError):
             detail or "Too many failed logins; try again later", retry_after=retry_after
         )
         self.retry_after = retry_after
+
+
+class WorkOrderUpdateInProgress(GatewayError):
+    code = "workorder.update_in_progress"
+    title = "Another update of this work order is running"
+
+
+class WorkOrderChanged(GatewayError):
+    code = "workorder.precondition_failed"
+    title = "The work order changed since it was read"
+
+
+def error_for_code(code: str, detail: str) -> GatewayError:
+    """The error a stored code stands for (a finished write plan's answer, replayed)."""
+    pending: list[type[GatewayError]] = [GatewayError]
+    while pending:
+        kind = pending.pop()
+        if kind.code == code:
+            error = kind.__new__(kind)
+            GatewayError.__init__(error, detail)
+            if isinstance(error, RequestInvalid):
+                error.errors = {}
+            return error
+        pending.extend(kind.__subclasses__())
+    return GatewayError(detail)

@@ -36,6 +36,16 @@ TOKEN_FETCHES = Counter(
 EXPIRY_SWEEPS = Counter("gateway_expiry_sweeps", "Passes of the expiry sweeper")
 RESERVATIONS_EXPIRED = Counter("gateway_reservations_expired", "Reservations released as expired")
 OUTBOX_PENDING = Gauge("gateway_outbox_pending", "Outbox entries still to run")
+WRITE_PLANS_ENDED = Counter(
+    "gateway_write_plans_ended", "Write plans driven to an end", ["operation", "outcome"]
+)
+WRITE_PLANS_RECOVERED = Counter(
+    "gateway_write_plans_recovered", "Write plans another process finished or undone"
+)
+COMPENSATION_CONFLICTS = Counter(
+    "gateway_compensation_conflicts",
+    "Compensations that could not restore a reservation without overselling",
+)
 
 BREAKER_VALUES = {"closed": 0.0, "half-open": 0.5, "open": 1.0}
 

@@ -1,4 +1,4 @@
-"""Compensations: outbox ``kind`` → how it runs, and the payload each one needs.
+"""Compensations: outbox ``kind`` → how it runs (the payloads are made in gateway/domain/undo.py).
 
 Every compensation is idempotent: it may run in the request and again from the outbox, and it
 is safe when the write it undoes never landed. Payloads are JSON (Decimals stay exact,
@@ -19,64 +19,58 @@ from gateway.domain.errors import (
     ReservationAlreadyReleased,
 )
 from gateway.domain.model import (
-    InventoryTransaction,
-    Material,
     ReleaseReason,
     Reservation,
-    ReservationRequest,
     ReservationStatus,
-    WorkOrder,
 )
-from gateway.domain.rules import reversal_transaction_type
-from gateway.services.payloads import (
+from gateway.domain.payloads import (
     decimal,
     material_from_payload,
-    material_payload,
     request_from_payload,
-    request_payload,
     transaction_from_payload,
-    transaction_payload,
+)
+from gateway.domain.rules import reversal_transaction_type
+from gateway.domain.undo import (
+    CANCEL_RESERVATION,
+    RELEASE,
+    REMOVE_MATERIAL,
+    RESTORE_HEADER,
+    RESTORE_MATERIAL,
+    RESTORE_RESERVATION,
+    REVERSAL_TYPE,
+    REVERSE_TRANSACTION,
 )
 from gateway.services.ports import InventoryPort, WorkOrderPort
-from gateway.services.write_plan import Compensation
 
-RESTORE_HEADER = "workorder.restore_header"
-RESTORE_MATERIAL = "workorder.restore_material"
-REMOVE_MATERIAL = "workorder.remove_material"
-CANCEL_RESERVATION = "inventory.cancel_reservation"
-RESTORE_RESERVATION = "inventory.restore_reservation"
-REVERSE_TRANSACTION = "inventory.reverse_transaction"
-RELEASE = "inventory.release"
-"""Queued by the reservation batch (gateway/services/reservation_batch.py)."""
 
-REVERSAL_TYPE = "REV"
+class CompensationConflict(Exception):
+    """A released reservation cannot be taken back: the stock went to someone else.
 
-Runner = Callable[[Mapping[str, Any], InventoryPort, WorkOrderPort], None]
+    Final, never retried: retrying would either fail forever or, with override, oversell.
+    """
+
+    def __init__(self, reservation_id: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reservation_id = reservation_id
+        self.detail = detail
+
+
+Changed = Reservation | None
+"""The reservation a compensation changed (for its audit entry and event), if any."""
+
+Runner = Callable[[Mapping[str, Any], InventoryPort, WorkOrderPort], Changed]
 
 
 def run_compensation(
     kind: str, payload: Mapping[str, Any], inventory: InventoryPort, work_orders: WorkOrderPort
-) -> None:
-    """Perform one compensation; any error means "not now" and the outbox retries it."""
+) -> Changed:
+    """Perform one compensation; any error but a conflict means "not now", retried later."""
     if kind not in REGISTRY:
         raise ValueError(f"unknown compensation kind {kind!r}")
-    REGISTRY[kind](payload, inventory, work_orders)
+    return REGISTRY[kind](payload, inventory, work_orders)
 
 
 # --- the work order ---------------------------------------------------------------------
-
-
-def restore_header(work_order: WorkOrder) -> Compensation:
-    """PATCH the header back to what it was."""
-    start = work_order.planned_start
-    return Compensation(
-        RESTORE_HEADER,
-        {
-            "workOrderId": work_order.id,
-            "batchQuantity": work_order.batch_quantity,
-            "plannedStart": None if start is None else start.isoformat(),
-        },
-    )
 
 
 def _restore_header(payload: Mapping[str, Any], _: InventoryPort, orders: WorkOrderPort) -> None:
@@ -88,29 +82,9 @@ def _restore_header(payload: Mapping[str, Any], _: InventoryPort, orders: WorkOr
     )
 
 
-def restore_material(work_order_id: str, operation: int, material: Material) -> Compensation:
-    """Put the material back as it was."""
-    return Compensation(
-        RESTORE_MATERIAL,
-        {
-            "workOrderId": work_order_id,
-            "operation": operation,
-            "material": material_payload(material),
-        },
-    )
-
-
 def _restore_material(payload: Mapping[str, Any], _: InventoryPort, orders: WorkOrderPort) -> None:
     material = material_from_payload(payload["material"])
     orders.put_material(payload["workOrderId"], int(payload["operation"]), material)
-
-
-def remove_material(work_order_id: str, operation: int, item_number: str) -> Compensation:
-    """Take an added material off the operation again."""
-    return Compensation(
-        REMOVE_MATERIAL,
-        {"workOrderId": work_order_id, "operation": operation, "itemNumber": item_number},
-    )
 
 
 def _remove_material(payload: Mapping[str, Any], _: InventoryPort, orders: WorkOrderPort) -> None:
@@ -120,56 +94,27 @@ def _remove_material(payload: Mapping[str, Any], _: InventoryPort, orders: WorkO
 # --- the inventory ----------------------------------------------------------------------
 
 
-def cancel_reservation(work_order_id: str, reference: str) -> Compensation:
-    """Cancel the reservation made with ``reference``, if it was made at all."""
-    return Compensation(CANCEL_RESERVATION, {"workOrderId": work_order_id, "reference": reference})
-
-
-def _cancel_reservation(payload: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) -> None:
+def _cancel_reservation(
+    payload: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort
+) -> Changed:
     # Found by its reference: after a lost answer the reservation's id was never seen.
     made = stock.list_reservations_by_sources([payload["workOrderId"]])
     for reservation in made:
         if reservation.reference == payload["reference"]:
-            _release_if_open(stock, reservation, ReleaseReason.CANCELLED)
-
-
-def restore_reservation(released: Reservation, reference: str) -> Compensation:
-    """Reserve again what a release freed (with ``reference``), if the release landed."""
-    again = ReservationRequest(
-        reference=reference,
-        item_sku_id=released.item_sku_id,
-        warehouse_id=released.warehouse_id,
-        quantity=released.quantity,
-        type=released.type,
-        source=released.source,
-        owner_id=released.owner_id,
-        priority=released.priority,
-        uom=released.uom,
-        location=released.location,
-        lot=released.lot,
-        expires_at=released.expires_at,
-        created_by=released.created_by,
-        override=True,  # it was the work order's a moment ago: taking it back must not fail
-    )
-    return Compensation(
-        RESTORE_RESERVATION, {"reservationId": released.id, "request": request_payload(again)}
-    )
+            return _release_if_open(stock, reservation, ReleaseReason.CANCELLED)
+    return None
 
 
 def _restore_reservation(
     payload: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort
-) -> None:
+) -> Changed:
     if stock.get_reservation(payload["reservationId"]).status is ReservationStatus.OPEN:
-        return  # the release never landed
-    stock.reserve(request_from_payload(payload["request"]))
-
-
-def reverse_transaction(posted: InventoryTransaction, reversal_reference: str) -> Compensation:
-    """Post the opposite movement, once, if the transaction landed."""
-    return Compensation(
-        REVERSE_TRANSACTION,
-        {"transaction": transaction_payload(posted), "reversalReference": reversal_reference},
-    )
+        return None  # the release never landed
+    request = request_from_payload(payload["request"])
+    try:
+        return stock.reserve(replace(request, override=False))
+    except InsufficientStock as error:
+        raise CompensationConflict(payload["reservationId"], error.detail) from error
 
 
 def _reverse_transaction(
@@ -191,17 +136,21 @@ def _reverse_transaction(
     stock.post_transaction(reversal)
 
 
-def _release(payload: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) -> None:
+def _release(payload: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) -> Changed:
     reason = ReleaseReason(payload.get("reason", ReleaseReason.CANCELLED.value))
     with suppress(ReservationAlreadyReleased, ReservationAlreadyClosed):
-        stock.release(payload["reservationId"], reason)
+        return stock.release(payload["reservationId"], reason)
+    return None
 
 
-def _release_if_open(stock: InventoryPort, reservation: Reservation, reason: ReleaseReason) -> None:
+def _release_if_open(
+    stock: InventoryPort, reservation: Reservation, reason: ReleaseReason
+) -> Changed:
     if reservation.status is not ReservationStatus.OPEN:
-        return
+        return None
     with suppress(ReservationAlreadyReleased):  # a concurrent run got there first
-        stock.release(reservation.id, reason)
+        return stock.release(reservation.id, reason)
+    return None
 
 
 REGISTRY: dict[str, Runner] = {

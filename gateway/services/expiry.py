@@ -13,8 +13,8 @@ from gateway.domain.model import (
     ReservationSearch,
     ReservationStatus,
 )
+from gateway.services.change_records import publish, record_change
 from gateway.services.ports import InventoryPort, UnitOfWork
-from gateway.services.reservations import publish, record_change
 
 log = logging.getLogger(__name__)
 SWEEPER = "system:expiry-sweeper"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -22,6 +22,7 @@ from gateway.domain.model import (
     StockLevel,
     WorkOrder,
 )
+from gateway.domain.write_plan import WritePlan
 
 
 class InventoryPort(Protocol):
@@ -179,9 +180,27 @@ class EventLog(Protocol):
 class Outbox(Protocol):
     """Durable work to run later, retried until it succeeds (e.g. compensations)."""
 
-    def enqueue(self, kind: str, payload: Mapping[str, Any]) -> None:
-        """Add an entry to the unit of work; a worker runs it after the commit."""
+    def enqueue(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        plan_id: str | None = None,
+        conflict: str | None = None,
+    ) -> None:
+        """Add an entry to the unit of work; a worker runs it after the commit. With
+        ``conflict`` it is kept, never run: a compensation that would oversell."""
         ...
+
+
+class PlanStore(Protocol):
+    """Write plans and work-order locks (gateway/store/write_plans.py): written at once, not
+    buffered, because a plan must be durable before its first upstream write."""
+
+    def begin(self, plan: WritePlan, idempotency: tuple[str, str] | None = None) -> None: ...
+    def save(self, plan: WritePlan) -> None: ...
+    def finishing(self, plan: WritePlan) -> Callable[[Any], None]: ...
+    def lock_work_order(self, work_order_id: str, holder: str) -> bool: ...
+    def unlock_work_order(self, work_order_id: str, holder: str) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -202,6 +221,23 @@ class UnitOfWork(Protocol):
 
     @property
     def correlation_id(self) -> str | None: ...
+
+    @property
+    def plans(self) -> PlanStore: ...
+
+    @property
+    def request_key(self) -> tuple[str, str] | None:
+        """The caller and Idempotency-Key of the request, if it has one."""
+        ...
+
+    @property
+    def ended_plans(self) -> list[WritePlan]:
+        """The write plans this unit of work ends when it commits."""
+        ...
+
+    def also_in_transaction(self, write: Callable[[Any], None]) -> None:
+        """Another write that must commit with these (e.g. a plan's end)."""
+        ...
 
     def commit(self) -> None:
         """Write everything added so far in one transaction."""

@@ -1,20 +1,19 @@
-"""Several reservations, all or nothing (a sales order's lines; seed 003)."""
+"""Several reservations, all or nothing (a sales order's lines; seed 003).
+
+One durable plan of one reserve per line: a failing line cancels the lines already made, a line
+whose answer was lost is looked up on its reference first, and a process that dies mid-batch
+leaves a plan another process finishes or undoes (gateway/services/plan_recovery.py).
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from gateway.domain.errors import GatewayError
-from gateway.domain.model import ReleaseReason, Reservation
-from gateway.domain.owner_scope import owned_by_warehouse
-from gateway.domain.reservation_rules import Caller, ReservationDraft, reservation_request
+from gateway.domain.model import Reservation
+from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
-from gateway.services.reservations import record_change, reserve, snapshot
-
-log = logging.getLogger(__name__)
-RELEASE_LATER = "inventory.release"
+from gateway.services.reservations import checked_request, reserve_planned
 
 
 def reserve_all(
@@ -27,43 +26,14 @@ def reserve_all(
     now: datetime,
     overrides_allowed: bool = True,
 ) -> list[Reservation]:
-    """Reserve every line or none: a failing line cancels the lines already made."""
-    for line, draft in enumerate(drafts):  # every line is checked before anything is reserved
-        level = inventory.get_stock_level(draft.item_sku_id, draft.warehouse_id)
-        owned = owned_by_warehouse(draft, caller, level.owner_id)
-        reservation_request(owned, caller, _line_reference(reference, line), now, overrides_allowed)
-    made: list[Reservation] = []
-    try:
-        for line, draft in enumerate(drafts):
-            line_reference = _line_reference(reference, line)
-            made.append(
-                reserve(draft, caller, line_reference, inventory, work_orders, uow, now,
-                        overrides_allowed)
-            )  # fmt: skip
-    except GatewayError:
-        _cancel(made, caller, inventory, uow)
-        raise
-    return made
+    """Reserve every line or none; every line is checked before anything is reserved."""
+    requests = [
+        checked_request(draft, caller, _line_reference(reference, line), inventory, work_orders,
+                        now, overrides_allowed)
+        for line, draft in enumerate(drafts)
+    ]  # fmt: skip
+    return reserve_planned(requests, caller, inventory, work_orders, uow)
 
 
 def _line_reference(reference: str, line: int) -> str:
     return f"{reference}-{line}"
-
-
-def _cancel(
-    made: list[Reservation], caller: Caller, inventory: InventoryPort, uow: UnitOfWork
-) -> None:
-    """Undo in reverse order; what cannot be undone now goes to the outbox."""
-    for reservation in reversed(made):
-        try:
-            cancelled = inventory.release(reservation.id, ReleaseReason.CANCELLED)
-        except GatewayError as error:
-            log.warning("cancelling reservation %s later: %s", reservation.id, error.code)
-            uow.outbox.enqueue(
-                RELEASE_LATER, {"reservationId": reservation.id, "reason": "cancelled"}
-            )
-            uow.audit.record(caller.subject, "reservation.cancel_queued", "reservation",
-                             reservation.id, snapshot(reservation), None)  # fmt: skip
-            continue
-        record_change(uow, caller.subject, "reservation.cancel", reservation, cancelled,
-                      "InventoryReleased")  # fmt: skip

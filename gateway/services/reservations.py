@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
-from typing import Any
 
 from gateway.domain.errors import (
     ReservationAlreadyClosed,
@@ -19,19 +19,29 @@ from gateway.domain.model import (
     Page,
     ReleaseReason,
     Reservation,
+    ReservationRequest,
     ReservationSearch,
     ReservationStatus,
     SourceType,
     StockLevel,
 )
 from gateway.domain.owner_scope import owned_by_warehouse
+from gateway.domain.payloads import reservation_from_payload
 from gateway.domain.reservation_rules import (
     Caller,
     ReservationDraft,
     ensure_may_change,
     reservation_request,
 )
+from gateway.domain.workorder_writes import reserve_step
+from gateway.domain.write_plan import WritePlan
+from gateway.services.change_records import record_change
+from gateway.services.plan_records import end_plan
+from gateway.services.plan_runner import PlanPorts, run_plan
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
+
+CREATE = "reservation.create"
+BATCH = "reservation.batch"
 
 
 def reserve(
@@ -44,30 +54,87 @@ def reserve(
     now: datetime,
     overrides_allowed: bool = True,
 ) -> Reservation:
-    """Reserve upstream (idempotent on ``reference``), then record audit and event."""
+    """Reserve upstream (idempotent on ``reference``), then record audit and event.
+
+    A one-step durable plan: an answer lost on the way back is looked up on its reference, so
+    the caller gets 201 with what was reserved or an error with nothing reserved.
+    """
+    request = checked_request(draft, caller, reference, inventory, work_orders, now,
+                              overrides_allowed)  # fmt: skip
+    return reserve_planned([request], caller, inventory, work_orders, uow)[0]
+
+
+def checked_request(
+    draft: ReservationDraft,
+    caller: Caller,
+    reference: str,
+    inventory: InventoryPort,
+    work_orders: WorkOrderPort,
+    now: datetime,
+    overrides_allowed: bool,
+) -> ReservationRequest:
+    """Every check a create makes before it writes; the request it would send."""
     level = inventory.get_stock_level(draft.item_sku_id, draft.warehouse_id)
     draft = owned_by_warehouse(draft, caller, level.owner_id)
     request = reservation_request(draft, caller, reference, now, overrides_allowed)
     if request.source.type is SourceType.WORK_ORDER:
         _ensure_work_order_visible(request.source.id, caller, work_orders)
-    reservation = inventory.reserve(request)
-    if reservation.status is not ReservationStatus.OPEN:
-        # The reference belongs to an earlier attempt that was undone (its key was freed by the
-        # error): this attempt is a new one and needs a reference of its own.
-        retry_reference = f"{reference[:32]}-{uuid.uuid4().hex[:6]}"
-        reservation = inventory.reserve(replace(request, reference=retry_reference))
-    record_change(uow, caller.subject, "reservation.create", None, reservation, "InventoryReserved")
-    return reservation
+    return request
+
+
+def reserve_planned(
+    requests: Sequence[ReservationRequest],
+    caller: Caller,
+    inventory: InventoryPort,
+    work_orders: WorkOrderPort,
+    uow: UnitOfWork,
+) -> list[Reservation]:
+    """Reserve every request or none, as one durable plan; the reservations made, in order."""
+    made = _run_reserve_plan(requests, caller, inventory, work_orders, uow)
+    if len(made) != 1 or made[0].status is ReservationStatus.OPEN:
+        return made
+    # A caller's own reference (SOAP) belonged to an earlier attempt that was undone: the
+    # legacy system answered with what it stored and reserved nothing. This attempt is a new
+    # one and needs a reference of its own. (REST references are fresh for every attempt.)
+    (request,) = requests
+    fresh = replace(request, reference=f"{request.reference[:32]}-{uuid.uuid4().hex[:6]}")
+    return _run_reserve_plan([fresh], caller, inventory, work_orders, uow)
+
+
+def _run_reserve_plan(
+    requests: Sequence[ReservationRequest],
+    caller: Caller,
+    inventory: InventoryPort,
+    work_orders: WorkOrderPort,
+    uow: UnitOfWork,
+) -> list[Reservation]:
+    plan = WritePlan(
+        id=uuid.uuid4().hex,
+        operation=CREATE if len(requests) == 1 else BATCH,
+        target_id=requests[0].reference,
+        actor=caller.subject,
+        steps=tuple(reserve_step(request) for request in requests),
+        correlation_id=uow.correlation_id,
+    )
+    uow.plans.begin(plan, uow.request_key)
+    end = run_plan(plan, PlanPorts(inventory, work_orders, uow.plans), uow)
+    end_plan(uow, end.plan, end.error)
+    if end.error is not None:
+        raise end.error
+    return [reservation_from_payload(step.result or {}) for step in end.plan.steps]
 
 
 def release(
-    reservation_id: str, caller: Caller, inventory: InventoryPort, uow: UnitOfWork
+    reservation_id: str, caller: Caller, reference: str, inventory: InventoryPort, uow: UnitOfWork
 ) -> Reservation:
-    """OPEN → RELEASED, by its creator or a Manager/Owner."""
+    """OPEN → RELEASED, by its creator or a Manager/Owner (idempotent on ``reference``)."""
     before = visible_reservation(reservation_id, caller, inventory)
     ensure_may_change(before, caller)
-    _ensure_open(before)
-    after = inventory.release(reservation_id, ReleaseReason.RELEASED)
+    if before.status is ReservationStatus.CLOSED:
+        raise ReservationAlreadyClosed(f"Reservation {reservation_id} is already closed")
+    # A RELEASED one goes upstream too: a retry with the same reference gets its first answer,
+    # any other reference is already released there.
+    after = inventory.release(reservation_id, ReleaseReason.RELEASED, reference=reference)
     record_change(uow, caller.subject, "reservation.release", before, after, "InventoryReleased")
     return after
 
@@ -122,63 +189,6 @@ def list_reservations(
 def low_stock(caller: Caller, inventory: InventoryPort) -> list[StockLevel]:
     """Stock levels at or below their reorder point, in the caller's warehouses."""
     return inventory.low_stock(None if caller.all_owners else caller.owner_ids)
-
-
-def record_change(
-    uow: UnitOfWork,
-    actor: str,
-    action: str,
-    before: Reservation | None,
-    after: Reservation,
-    event_type: str,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    """Audit entry and event for one change of one reservation (same transaction)."""
-    uow.audit.record(actor, action, "reservation", after.id, snapshot(before), snapshot(after))
-    publish(uow, event_type, after, extra)
-
-
-def publish(
-    uow: UnitOfWork, event_type: str, after: Reservation, extra: dict[str, Any] | None = None
-) -> None:
-    """The event for a reservation's change; published once whoever writes it again."""
-    uow.events.publish(
-        event_type,
-        after.id,
-        {**(snapshot(after) or {}), **(extra or {})},
-        owner_id=after.owner_id,
-        dedupe_key=f"{event_type}:{after.id}",
-    )
-
-
-def snapshot(reservation: Reservation | None) -> dict[str, Any] | None:
-    """The reservation as stored in audit entries and event payloads."""
-    if reservation is None:
-        return None
-    return {
-        "reservationId": reservation.id,
-        "reference": reservation.reference,
-        "itemSkuId": reservation.item_sku_id,
-        "warehouseId": reservation.warehouse_id,
-        "location": reservation.location,
-        "lot": reservation.lot,
-        "quantity": reservation.quantity,
-        "type": reservation.type.value,
-        "source": {"type": reservation.source.type.value, "id": reservation.source.id},
-        "priority": reservation.priority,
-        "status": reservation.status.value,
-        "releaseReason": reservation.release_reason.value if reservation.release_reason else None,
-        "ownerId": reservation.owner_id,
-        "expiresAt": reservation.expires_at,
-        "createdBy": reservation.created_by,
-    }
-
-
-def _ensure_open(reservation: Reservation) -> None:
-    if reservation.status is ReservationStatus.RELEASED:
-        raise ReservationAlreadyReleased(f"Reservation {reservation.id} is already released")
-    if reservation.status is ReservationStatus.CLOSED:
-        raise ReservationAlreadyClosed(f"Reservation {reservation.id} is already closed")
 
 
 def _ensure_work_order_visible(

@@ -1,7 +1,10 @@
 """Use case: the work-order update v2 (SPEC §5.2), steps 1–7 in order.
 
-Every check runs before the first write, so a refused update writes nothing. The writes are a
-plan (gateway/services/workorder_plan.py) run all or nothing (gateway/services/write_plan.py).
+One update per work order at a time, across gateway processes: a lock row held from before the
+read until the plan ends, so no update diffs against a state another is changing. Every check
+runs before the first write, so a refused update writes nothing. The writes are a durable plan
+(gateway/domain/workorder_writes.py) kept before the first one and run all or nothing
+(gateway/services/plan_runner.py).
 """
 
 from __future__ import annotations
@@ -13,8 +16,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from gateway.domain.errors import GatewayError, RequestInvalid
-from gateway.domain.model import Material, Recipe, Reservation, ReservationStatus, WorkOrder
+from gateway.domain.errors import (
+    GatewayError,
+    RequestInvalid,
+    WorkOrderChanged,
+    WorkOrderUpdateInProgress,
+)
+from gateway.domain.model import Material, Recipe, Reservation, WorkOrder
 from gateway.domain.rules import (
     MaterialChange,
     RequestedMaterial,
@@ -26,25 +34,28 @@ from gateway.domain.rules import (
     transaction_date,
     work_order_warehouse,
 )
-from gateway.services.compensations import run_compensation
-from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
-from gateway.services.reservations import record_change
-from gateway.services.workorder_plan import (
+from gateway.domain.workorder_writes import (
     ReworkChange,
     UpdateContext,
     header_change,
     plan_writes,
     rework_changes_at,
 )
+from gateway.domain.write_plan import WritePlan, plan_reference
+from gateway.services.plan_records import end_plan
+from gateway.services.plan_runner import PlanPorts, run_plan
+from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
 from gateway.services.workorders import (
     WorkOrderReservations,
     get_work_order_reservations,
     visible_work_order,
+    work_order_etag,
 )
-from gateway.services.write_plan import Compensation, PlanRun, run_plan
 
+OPERATION = "workorder.update"
 UPDATED = "workorder.update"
 FAILED = "workorder.update_failed"
+RETRY_AFTER_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,8 @@ class WorkOrderUpdate:
     planned_start: datetime
     transaction_date: datetime | None = None
     materials: tuple[RequestedMaterial, ...] = ()
+    if_match: str | None = None
+    """The work order's ETag as the caller read it; the update is refused if it changed."""
 
 
 @dataclass(frozen=True)
@@ -67,15 +80,15 @@ class Updater:
     can_see_owner: Callable[[str], bool] = field(default=lambda owner_id: True)
 
 
-def new_request_reference() -> str:
-    """A fresh reference for one run of an update (27 characters; steps add 3 to 5)."""
-    return f"WU-{uuid.uuid4().hex[:24]}"
+def new_plan_id() -> str:
+    """A fresh id for the write plan of one update (its writes' references derive from it)."""
+    return uuid.uuid4().hex
 
 
 def update_work_order(
     update: WorkOrderUpdate,
     updater: Updater,
-    reference: str,
+    plan_id: str,
     work_orders: WorkOrderPort,
     inventory: InventoryPort,
     uow: UnitOfWork,
@@ -84,25 +97,58 @@ def update_work_order(
 ) -> WorkOrderReservations:
     """Check everything, write all or nothing, answer with 5.1's view of the work order."""
     posted_at = transaction_date(update.transaction_date, now)  # 1
+    if not uow.plans.lock_work_order(update.work_order_id, plan_id):
+        raise WorkOrderUpdateInProgress(
+            f"{update.work_order_id} is being updated by another request",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+    try:
+        plan = _plan(update, updater, plan_id, work_orders, inventory, uow, now, posted_at,
+                     default_warehouses or {})  # fmt: skip
+        uow.plans.begin(plan, uow.request_key)
+    except BaseException:
+        uow.plans.unlock_work_order(update.work_order_id, plan_id)
+        raise
+    end = run_plan(plan, PlanPorts(inventory, work_orders, uow.plans), uow)
+    end_plan(uow, end.plan, end.error)
+    if end.error is not None:
+        raise end.error  # the step's own error, whatever the compensations did
+    return get_work_order_reservations(  # 7
+        update.work_order_id, work_orders, inventory, can_see_owner=updater.can_see_owner
+    )
+
+
+def _plan(
+    update: WorkOrderUpdate,
+    updater: Updater,
+    plan_id: str,
+    work_orders: WorkOrderPort,
+    inventory: InventoryPort,
+    uow: UnitOfWork,
+    now: datetime,
+    posted_at: datetime,
+    default_warehouses: Mapping[str, str],
+) -> WritePlan:
     work_order, recipe = _load(update, updater, work_orders)  # 2
+    if update.if_match is not None and update.if_match != work_order_etag(work_order):
+        raise WorkOrderChanged(f"{work_order.id} changed since it was read")
     check_batch_quantity(update.batch_quantity, recipe.batch)  # 3
     check_planned_start(update.planned_start, now)
     changes = diff_materials(work_order, recipe, update.materials)  # 4 (none named), 5
     net = rework_changes(changes, recipe)  # 6
     holdings = inventory.list_reservations_by_sources([work_order.id]) if net else []
-    warehouses = _warehouses(work_order, net, holdings, default_warehouses or {})
+    warehouses = _warehouses(work_order, net, holdings, default_warehouses)
     rework = rework_changes_at(net, changes, warehouses)
     _check_availability(rework, inventory)
-    context = UpdateContext(work_order, updater.subject, posted_at, inventory, work_orders)
+    context = UpdateContext(work_order, updater.subject, posted_at)
     header = header_change(work_order, update.batch_quantity, update.planned_start)
+    reference = plan_reference(plan_id, "WU")
     steps = plan_writes(context, reference, header, changes, rework, holdings)
-    run = run_plan(steps, _compensator(inventory, work_orders), uow.outbox)
-    _audit(uow, context, update, reference, changes, run, holdings)
-    if run.error is not None:
-        raise run.error  # the step's own error, whatever the compensations did
-    return get_work_order_reservations(  # 7
-        work_order.id, work_orders, inventory, can_see_owner=updater.can_see_owner
-    )
+    return WritePlan(
+        id=plan_id, operation=OPERATION, target_id=work_order.id, actor=updater.subject,
+        steps=tuple(steps), summary={"audit": _audit(context, update, reference, changes)},
+        correlation_id=uow.correlation_id,
+    )  # fmt: skip
 
 
 def _load(
@@ -146,56 +192,27 @@ def _check_availability(rework: Sequence[ReworkChange], inventory: InventoryPort
     check_rework_availability(increases, levels)
 
 
-def _compensator(
-    inventory: InventoryPort, work_orders: WorkOrderPort
-) -> Callable[[Compensation], None]:
-    return lambda c: run_compensation(c.kind, c.payload, inventory, work_orders)
-
-
 def _audit(
-    uow: UnitOfWork,
     context: UpdateContext,
     update: WorkOrderUpdate,
     reference: str,
     changes: Sequence[MaterialChange],
-    run: PlanRun,
-    holdings: Sequence[Reservation],
-) -> None:
-    """One entry for the update (or its failure), and one per reservation it changed."""
-    work_order, actor = context.work_order, context.actor
+) -> dict[str, Any]:
+    """The update's audit entry, before and after (its failure: services/plan_records.py)."""
+    work_order = context.work_order
     before = _header(work_order.batch_quantity, work_order.planned_start) | {
         "materials": [_material(c.operation, c.before) for c in changes if c.before is not None]
     }
-    after: dict[str, Any] = {"reference": reference}
-    if run.error is not None:
-        after |= {
-            "error": getattr(run.error, "code", "internal.error"),
-            "failedStep": run.failed.description if run.failed else None,
-            "compensationsQueued": [c.kind for c in run.queued],
+    after = (
+        {"reference": reference}
+        | _header(update.batch_quantity, update.planned_start)
+        | {
+            "transactionDate": context.posted_at.isoformat(),
+            "materials": [_material(c.operation, c.after) for c in changes],
         }
-        uow.audit.record(actor, FAILED, "work_order", work_order.id, before, after)
-        return
-    after |= _header(update.batch_quantity, update.planned_start) | {
-        "transactionDate": context.posted_at.isoformat(),
-        "materials": [_material(c.operation, c.after) for c in changes],
-        "writes": len(run.results),
-    }
-    uow.audit.record(actor, UPDATED, "work_order", work_order.id, before, after)
-    _record_reservations(uow, actor, run.results, holdings)
-
-
-def _record_reservations(
-    uow: UnitOfWork, actor: str, results: Sequence[Any], holdings: Sequence[Reservation]
-) -> None:
-    held = {r.id: r for r in holdings}
-    for result in results:
-        if not isinstance(result, Reservation):
-            continue
-        if result.status is ReservationStatus.OPEN:
-            record_change(uow, actor, "reservation.create", None, result, "InventoryReserved")
-        else:
-            before = held.get(result.id)
-            record_change(uow, actor, "reservation.release", before, result, "InventoryReleased")
+    )
+    return {"action": UPDATED, "failedAction": FAILED, "targetType": "work_order",
+            "targetId": work_order.id, "before": before, "after": after}  # fmt: skip
 
 
 def _header(batch_quantity: Decimal, planned_start: datetime | None) -> dict[str, Any]:

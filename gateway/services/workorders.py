@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from gateway.domain.errors import WorkOrderNotFound
 from gateway.domain.model import (
@@ -99,3 +101,23 @@ def visible_work_order(
     if work_order is None or not can_see_owner(work_order.owner_id):
         raise WorkOrderNotFound(f"No work order {work_order_id}")
     return work_order
+
+
+def work_order_etag(work_order: WorkOrder) -> str:
+    """A strong ETag of the work order as an update sees it: status, header and materials.
+
+    Reservations are not part of it: they change when stock moves, not when the order does.
+    """
+    materials = [
+        (operation.sequence, m.item_number, _number(m.quantity), m.uom, m.lot, m.is_rework)
+        for operation in work_order.operations
+        for m in operation.materials
+    ]
+    start = None if work_order.planned_start is None else work_order.planned_start.isoformat()
+    state = (work_order.id, work_order.status.value, work_order.recipe_name,
+             _number(work_order.batch_quantity), start, materials)  # fmt: skip
+    return '"' + hashlib.sha256(repr(state).encode()).hexdigest()[:32] + '"'
+
+
+def _number(value: Decimal) -> str:
+    return format(value.normalize(), "f")

@@ -10,7 +10,7 @@ from gateway.domain.model import ReservationStatus
 from gateway.services import reservations, workorder_update
 from gateway.services.inventory import get_stock_level
 from gateway.services.references import upstream_reference
-from gateway.services.workorder_update import Updater, WorkOrderUpdate, new_request_reference
+from gateway.services.workorder_update import Updater, WorkOrderUpdate, new_plan_id
 from gateway.services.workorders import ReservationFilter, get_work_order_reservations
 from gateway.soap import mapping
 from gateway.soap import types as t
@@ -53,7 +53,7 @@ def update_work_order(
     updated = workorder_update.update_work_order(
         change,
         updater,
-        new_request_reference(),
+        new_plan_id(),
         call.adapters.work_orders,
         call.adapters.inventory,
         call.uow,
@@ -78,7 +78,11 @@ def create_reservation(call: SoapCall, request: Any, reference: str | None) -> t
 
 
 def release_reservation(call: SoapCall, reservation_id: str) -> t.Reservation:
-    released = reservations.release(reservation_id, call.caller, call.adapters.inventory, call.uow)
+    # No caller reference in the contract: one fixed for this call keeps its retries safe.
+    reference = upstream_reference("RL", call.caller.subject, None)
+    released = reservations.release(
+        reservation_id, call.caller, reference, call.adapters.inventory, call.uow
+    )
     return mapping.reservation_out(released)
 
 

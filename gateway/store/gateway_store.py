@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -11,6 +12,7 @@ from gateway.store.idempotency import IdempotencyStore
 from gateway.store.legacy_clients import LegacyClientStore
 from gateway.store.outbox_repository import OutboxRepository
 from gateway.store.unit_of_work import SqlUnitOfWork
+from gateway.store.write_plans import WritePlanJournal
 
 
 @dataclass
@@ -19,19 +21,27 @@ class GatewayStore:
     idempotency: IdempotencyStore
     outbox: OutboxRepository
     legacy_clients: LegacyClientStore
+    plans: WritePlanJournal
 
     @classmethod
-    def open(cls, url: str, auto_migrate: bool = True) -> GatewayStore:
+    def open(
+        cls,
+        url: str,
+        auto_migrate: bool = True,
+        plan_lease: timedelta = timedelta(seconds=60),
+        lock_wait: timedelta = timedelta(seconds=10),
+    ) -> GatewayStore:
         """Connect to ``url``; bring the schema up to date unless told not to."""
         engine = make_engine(url)
         if auto_migrate:
             migrate(engine)
         return cls(
             engine,
-            IdempotencyStore(engine),
+            IdempotencyStore(engine, plan_lease),
             OutboxRepository(engine),
             LegacyClientStore(engine),
+            WritePlanJournal(engine, plan_lease, lock_wait),
         )
 
     def unit_of_work(self, correlation_id: str | None = None) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, correlation_id)
+        return SqlUnitOfWork(self.engine, correlation_id, self.plans)

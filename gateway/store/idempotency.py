@@ -29,6 +29,8 @@ class Claim:
     status_code: int | None = None
     body: str | None = None
     headers: dict[str, str] | None = None
+    plan_id: str | None = None
+    """Set when the key's earlier request made a write plan and stopped answering."""
 
 
 class IdempotencyStore:
@@ -78,7 +80,9 @@ class IdempotencyStore:
                 .where(records.c.locked_until == row.locked_until)
                 .values(locked_until=now + self._lease)
             ).rowcount
-            return Claim(Outcome.PROCEED if taken == 1 else Outcome.IN_PROGRESS)
+            if taken != 1:
+                return Claim(Outcome.IN_PROGRESS)
+            return Claim(Outcome.PROCEED, plan_id=row.plan_id)
 
     def completion(
         self, caller: str, key: str, status_code: int, body: str, headers: dict[str, str]
@@ -96,6 +100,16 @@ class IdempotencyStore:
             )  # fmt: skip
 
         return write
+
+    def unlock(self, caller: str, key: str) -> None:
+        """Let the next retry look again at once (its plan is still running elsewhere)."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(records)
+                .where(records.c.caller == caller, records.c.key == key)
+                .where(records.c.state == "in_progress")
+                .values(locked_until=utc_now())
+            )
 
     def release(self, caller: str, key: str) -> None:
         """Forget an unfinished claim (the work failed), so the caller may retry."""

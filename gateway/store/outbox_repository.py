@@ -25,6 +25,7 @@ class OutboxEntry:
     next_attempt_at: datetime
     last_error: str | None
     correlation_id: str | None
+    plan_id: str | None = None
 
 
 class OutboxRepository:
@@ -57,6 +58,20 @@ class OutboxRepository:
                     row = connection.execute(select(outbox).where(outbox.c.id == entry_id))
                     claimed.append(self._entry(row.mappings().one()))
         return claimed
+
+    def completion(self, entry_id: int, state: str = "done", error: str | None = None) -> Any:
+        """A write that ends the entry (``done``, or ``conflict``: final, never retried), for the
+        transaction that also writes the compensation's audit entry and event."""
+
+        def write(connection: Any) -> None:
+            connection.execute(
+                update(outbox).where(outbox.c.id == entry_id).values(
+                    state=state, done_at=utc_now(), claimed_until=None,
+                    last_error=None if error is None else error[:2000],
+                )
+            )  # fmt: skip
+
+        return write
 
     def complete(self, entry_id: int) -> None:
         self._set(entry_id, state="done", done_at=utc_now(), claimed_until=None, last_error=None)
@@ -99,4 +114,5 @@ class OutboxRepository:
             created_at=as_utc(row["created_at"]) or utc_now(),
             next_attempt_at=as_utc(row["next_attempt_at"]) or utc_now(),
             last_error=row["last_error"], correlation_id=row["correlation_id"],
+            plan_id=row["plan_id"],
         )  # fmt: skip

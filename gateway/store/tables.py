@@ -36,6 +36,7 @@ idempotency_records = Table(
     Column("response_headers", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("completed_at", DateTime(timezone=True)),
+    Column("plan_id", String(40)),  # the write plan the key's request made, once it made one
 )
 
 audit_entries = Table(
@@ -80,6 +81,7 @@ outbox = Table(
     Column("last_error", Text),
     Column("done_at", DateTime(timezone=True)),
     Column("correlation_id", String(128)),
+    Column("plan_id", String(40)),  # the write plan whose step this undoes
     Index("outbox_due", "state", "next_attempt_at"),
 )
 
@@ -150,4 +152,31 @@ login_throttle = Table(
     Column("hits", Integer, nullable=False),  # failed logins in the current window
     Column("expires_at", Float, nullable=False),  # the window's end, in epoch seconds (as limits)
     Index("login_throttle_expiry", "expires_at"),
+)
+
+write_plans = Table(
+    "write_plans",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("operation", String(50), nullable=False),  # workorder.update | reservation.create …
+    Column("target_id", String(100), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("state", String(20), nullable=False),  # running | done | undone | undoing | conflict
+    Column("steps", Text, nullable=False),  # JSON: kind, args, undo, state, result per step
+    Column("summary", Text, nullable=False),  # JSON: what the audit entry of the plan says
+    Column("error", Text),  # JSON: the failing step's code and detail
+    Column("correlation_id", String(128)),
+    Column("lease_until", DateTime(timezone=True), nullable=False),  # its process's lease
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Index("write_plans_running", "state", "lease_until"),
+)
+
+work_order_locks = Table(
+    "work_order_locks",
+    metadata,
+    Column("work_order_id", String(100), primary_key=True),
+    Column("holder", String(40), nullable=False),  # the write plan (or its id to be)
+    Column("locked_until", DateTime(timezone=True), nullable=False),
 )

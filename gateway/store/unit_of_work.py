@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
+from gateway.domain.write_plan import WritePlan
 from gateway.store import json
 from gateway.store.database import utc_now
 from gateway.store.tables import audit_entries, events, outbox
+from gateway.store.write_plans import WritePlanJournal
 
 EVENT_ORDER_LOCK = 7_402_212
 """PostgreSQL advisory lock held from the events insert to commit, so ids commit in order
@@ -62,16 +64,34 @@ class BufferedEventLog:
 class BufferedOutbox:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def enqueue(self, kind: str, payload: Mapping[str, Any]) -> None:
-        self.rows.append({"kind": kind, "payload": json.dumps(payload)})
+    def enqueue(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        plan_id: str | None = None,
+        conflict: str | None = None,
+    ) -> None:
+        row = {"kind": kind, "payload": json.dumps(payload), "plan_id": plan_id,
+               "state": "pending", "last_error": None}  # fmt: skip
+        if conflict is not None:  # shown in /admin/outbox, never run
+            row |= {"state": "conflict", "last_error": conflict}
+        self.rows.append(row)
 
 
 class SqlUnitOfWork:
     """One use case's writes to the gateway database; nothing is written before ``commit``."""
 
-    def __init__(self, engine: Engine, correlation_id: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        correlation_id: str | None = None,
+        plans: WritePlanJournal | None = None,
+    ) -> None:
         self._engine = engine
         self.correlation_id = correlation_id
+        self.plans = plans or WritePlanJournal(engine)
+        self.request_key: tuple[str, str] | None = None
+        self.ended_plans: list[WritePlan] = []
         self.audit = BufferedAuditLog()
         self.events = BufferedEventLog()
         self.outbox = BufferedOutbox()
@@ -90,7 +110,7 @@ class SqlUnitOfWork:
             for row in self.outbox.rows:
                 connection.execute(
                     insert(outbox).values(
-                        **row, created_at=now, state="pending", attempts=0,
+                        **row, created_at=now, attempts=0,
                         next_attempt_at=now, correlation_id=self.correlation_id,
                     )
                 )  # fmt: skip

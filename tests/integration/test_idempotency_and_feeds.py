@@ -76,12 +76,26 @@ def test_lost_answer_then_retry_with_the_same_key_reserves_once(
     headers, request = keyed(staff_a), body(quantity=1)
     faults.inventory.knobs.update({"drop_after_commit": 3, "operations": ["Reserve"]})
     lost = client.post("/api/inventory/reservations", json=request, headers=headers)
-    assert lost.status_code == 503  # every attempt committed upstream, every answer was lost
+    # Every attempt committed upstream and lost its answer: looked up on its reference, found.
+    assert lost.status_code == 201
     faults.inventory.knobs.reset()
     retried = client.post("/api/inventory/reservations", json=request, headers=headers)
     assert retried.status_code == 201
+    assert retried.get_json()["id"] == lost.get_json()["id"]
     upstream = inventory.list_reservations_by_sources([request["source"]["id"]])
     assert [r.id for r in upstream] == [retried.get_json()["id"]]
+
+
+def test_a_create_without_a_key_whose_answer_is_lost_is_found_and_answers_201(
+    client: FlaskClient, staff_a: dict[str, str], faults: Any, inventory: Any
+) -> None:
+    request = body(quantity=1)
+    faults.inventory.knobs.update({"drop_after_commit": 3, "operations": ["Reserve"]})
+    found = client.post("/api/inventory/reservations", json=request, headers=staff_a)
+    faults.inventory.knobs.reset()
+    assert found.status_code == 201
+    upstream = inventory.list_reservations_by_sources([request["source"]["id"]])
+    assert [(r.id, r.status.value) for r in upstream] == [(found.get_json()["id"], "OPEN")]
 
 
 def test_events_follow_every_change_in_order(client: FlaskClient, staff_a: dict[str, str]) -> None:

@@ -30,7 +30,7 @@ def test_failed_cancellation_of_a_batch_is_retried_from_the_outbox(
     assert problem_code(response) == "inventory.reservation.insufficient_stock"
     outbox = client.get("/admin/outbox?state=pending", headers=admin).get_json()
     assert outbox["pending"] == pending_before + 1
-    (entry,) = [e for e in outbox["entries"] if e["kind"] == "inventory.release"][:1]
+    (entry,) = [e for e in outbox["entries"] if e["kind"] == "inventory.cancel_reservation"][:1]
     stuck = client.get(f"/api/inventory/reservations?sourceId={source['id']}", headers=staff_a)
     assert [r["status"] for r in stuck.get_json()["items"]] == ["OPEN"]
 

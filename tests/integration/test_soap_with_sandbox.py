@@ -95,6 +95,19 @@ def test_create_list_consume_and_release_over_soap(
     assert fault.value.code.endswith("Client")
 
 
+def test_a_release_whose_answer_is_lost_once_is_released_over_soap(
+    register: Callable[..., str], connect: Callable[..., Any], faults: Any
+) -> None:
+    service, source = connect(register()), f"SO-{uuid.uuid4().hex[:8]}"
+    made = service.CreateReservation(reservation(source), reference=f"{source}-1")
+    faults.inventory.knobs.update({"drop_after_commit": 1, "operations": ["Release"]})
+    assert service.ReleaseReservation(made.id).status == "RELEASED"  # retried on its reference
+    assert faults.inventory.knobs.snapshot()["drop_after_commit"] == 0
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        service.ReleaseReservation(made.id)  # another call, another reference
+    assert fault_code(fault.value) == "inventory.reservation.already_released"
+
+
 def test_stock_level_and_work_order_reservations(
     register: Callable[..., str], connect: Callable[..., Any]
 ) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from gateway.domain import undo
 from gateway.domain.model import (
     InventoryTransaction,
     Material,
@@ -16,8 +17,8 @@ from gateway.domain.model import (
     Source,
     SourceType,
 )
-from gateway.services import compensations as undo
-from gateway.services.write_plan import Compensation
+from gateway.domain.write_plan import Compensation
+from gateway.services.compensations import CompensationConflict, run_compensation
 from gateway.store import json
 from tests.fakes_workorders import FakeErp, holding
 
@@ -26,7 +27,7 @@ def apply(erp: FakeErp, compensation: Compensation, times: int = 1) -> None:
     """Run it as the outbox would: from its stored JSON, possibly more than once."""
     stored = json.loads(json.dumps(compensation.payload))
     for _ in range(times):
-        undo.run_compensation(compensation.kind, stored, erp.inventory, erp.work_orders)
+        run_compensation(compensation.kind, stored, erp.inventory, erp.work_orders)
 
 
 def test_restore_header_patches_the_old_values_back() -> None:
@@ -68,13 +69,29 @@ def test_restore_reservation_reserves_what_was_released_once_and_only_if_release
     apply(erp, compensation)
     assert erp.gate.log == []  # still OPEN: the release never landed
     erp.inventory.release("3", ReleaseReason.RELEASED)
-    erp.inventory.reserve(holding("RW-9001", "130", "OTHER"))  # someone took the rest meanwhile
     apply(erp, compensation, times=2)
     again = [r for r in erp.inventory.reservations.values() if r.reference == "WU-x-02-U"]
     assert len(again) == 1
     assert (again[0].quantity, again[0].location, again[0].lot, again[0].priority) == (
         held.quantity, held.location, held.lot, held.priority
     )  # fmt: skip
+
+
+def test_restore_reservation_never_overrides_when_the_stock_went_elsewhere() -> None:
+    erp = FakeErp.demo()
+    held = erp.inventory.reservations["3"]
+    compensation = undo.restore_reservation(held, "WU-x-02-U")
+    assert compensation.payload["request"]["override"] is False
+    erp.inventory.release("3", ReleaseReason.RELEASED)
+    level = erp.inventory.level("RW-9001", "W01")
+    available = level.on_hand - level.reserved
+    erp.inventory.reserve(holding("RW-9001", str(available), "OTHER"))  # a sales order took it
+    with pytest.raises(CompensationConflict) as raised:
+        apply(erp, compensation)
+    assert raised.value.reservation_id == "3"
+    assert not [r for r in erp.inventory.reservations.values() if r.reference == "WU-x-02-U"]
+    after = erp.inventory.level("RW-9001", "W01")
+    assert after.on_hand - after.reserved == 0  # never below zero
 
 
 def movement(quantity: str) -> InventoryTransaction:

@@ -1,11 +1,12 @@
-"""The writes of one work-order update, in order, each with its compensation.
+"""The writes a work-order update v2 implies (SPEC §5.2), in order, each with its compensation.
 
-Order: the header, the materials, then the rework reservations and last the rework
+The rules (gateway/domain/rules.py) say what changes; this says which upstream writes make it
+so. Order: the header, the materials, then the rework reservations and last the rework
 transactions. Work-order writes are restored exactly by their compensations (absolute values),
 while a compensated inventory write leaves a trace in the legacy ledger (a released reservation,
 a reversal); so the inventory goes last, where a failure of anything before it leaves none.
-Every step gets a reference ``<request reference>-<step number>`` (the legacy REFNO for
-inventory writes), and its compensation ``<that>-U``, so no retry ever lands twice.
+Every step gets a reference ``<plan reference>-<step number>`` (the legacy REFNO for inventory
+writes), and its compensation ``<that>-U``, so no re-run ever lands twice.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from gateway.domain import undo
 from gateway.domain.model import (
     InventoryTransaction,
     Material,
@@ -27,6 +29,12 @@ from gateway.domain.model import (
     WorkOrder,
     WorkOrderStatus,
 )
+from gateway.domain.payloads import (
+    material_payload,
+    request_payload,
+    reservation_payload,
+    transaction_payload,
+)
 from gateway.domain.rules import (
     MaterialChange,
     open_holdings,
@@ -34,15 +42,20 @@ from gateway.domain.rules import (
     rework_transaction_quantity,
     rework_transaction_type,
 )
-from gateway.services import compensations as undo
-from gateway.services.ports import InventoryPort, WorkOrderPort
-from gateway.services.write_plan import Step
+from gateway.domain.write_plan import (
+    POST_TRANSACTION,
+    PUT_MATERIAL,
+    RELEASE,
+    RESERVE,
+    UPDATE_HEADER,
+    PlannedStep,
+    numbered_references,
+)
 
-REFERENCE_LIMIT = 40
-"""The legacy REFNO's length."""
 DEFAULT_PRIORITY = 50
+"""A rework reservation's priority when the work order holds none of that item yet."""
 
-Draft = Callable[[str], Step]
+Draft = Callable[[str], PlannedStep]
 """A step still waiting for its reference."""
 
 
@@ -53,8 +66,6 @@ class UpdateContext:
     work_order: WorkOrder
     actor: str
     posted_at: datetime
-    inventory: InventoryPort
-    work_orders: WorkOrderPort
 
     @property
     def source(self) -> Source:
@@ -78,24 +89,28 @@ def plan_writes(
     changes: Sequence[MaterialChange],
     rework: Sequence[ReworkChange],
     holdings: Sequence[Reservation],
-) -> list[Step]:
+) -> list[PlannedStep]:
     """Every write of the update, numbered, in the order they run."""
     drafts: list[Draft] = []
     if header is not None:
         drafts.append(_header(context, *header))
     drafts += [_material(context, change) for change in changes]
-    if context.work_order.status is not WorkOrderStatus.COMPLETED:
+    if reserves_rework(context.work_order):
         for item in rework:
             drafts += _reservations(context, item, holdings)
     drafts += [_transaction(context, item) for item in rework]
     return numbered(drafts, reference)
 
 
-def numbered(drafts: Sequence[Draft], reference: str) -> list[Step]:
-    """Give each step its reference: the request's reference and the step's number."""
-    if len(f"{reference}-{len(drafts):02d}-U") > REFERENCE_LIMIT:
-        raise ValueError(f"reference {reference!r} leaves no room for step numbers")
-    return [draft(f"{reference}-{number:02d}") for number, draft in enumerate(drafts, start=1)]
+def reserves_rework(work_order: WorkOrder) -> bool:
+    """A COMPLETED work order consumes nothing any more: its rework gets no reservation."""
+    return work_order.status is not WorkOrderStatus.COMPLETED
+
+
+def numbered(drafts: Sequence[Draft], reference: str) -> list[PlannedStep]:
+    """Give each step its reference: the plan's reference and the step's number."""
+    references = numbered_references(reference, len(drafts))
+    return [draft(step_reference) for draft, step_reference in zip(drafts, references, strict=True)]
 
 
 def header_change(
@@ -110,14 +125,14 @@ def header_change(
 def _header(context: UpdateContext, batch_quantity: Decimal, planned_start: datetime) -> Draft:
     work_order = context.work_order
 
-    def step(_: str) -> Step:
-        return Step(
+    def step(_: str) -> PlannedStep:
+        return PlannedStep(
+            UPDATE_HEADER,
+            {"workOrderId": work_order.id, "batchQuantity": batch_quantity,
+             "plannedStart": planned_start.isoformat()},
             f"update {work_order.id}: batch {batch_quantity}, start {planned_start.isoformat()}",
-            lambda: context.work_orders.update_work_order(
-                work_order.id, batch_quantity=batch_quantity, planned_start=planned_start
-            ),
             undo.restore_header(work_order),
-        )
+        )  # fmt: skip
 
     return step
 
@@ -129,12 +144,14 @@ def _material(context: UpdateContext, change: MaterialChange) -> Draft:
     else:
         compensation = undo.restore_material(work_order_id, operation, change.before)
 
-    def step(_: str) -> Step:
-        return Step(
+    def step(_: str) -> PlannedStep:
+        return PlannedStep(
+            PUT_MATERIAL,
+            {"workOrderId": work_order_id, "operation": operation,
+             "material": material_payload(after)},
             f"put {after.quantity} {after.item_number} in operation {operation}",
-            lambda: context.work_orders.put_material(work_order_id, operation, after),
             compensation,
-        )
+        )  # fmt: skip
 
     return step
 
@@ -149,7 +166,7 @@ def _reservations(
         lot = rework.material.lot
         return [_reserve(context, rework, rework.change, None, lot, priority)]
     plan = plan_release(held, -rework.change)
-    drafts = [_release(context, reservation) for reservation in plan.releases]
+    drafts = [_release(reservation) for reservation in plan.releases]
     if plan.remainder > 0:
         last = plan.releases[-1]
         drafts.append(
@@ -166,7 +183,7 @@ def _reserve(
     lot: str | None,
     priority: int,
 ) -> Draft:
-    def step(reference: str) -> Step:
+    def step(reference: str) -> PlannedStep:
         request = ReservationRequest(
             reference=reference,
             item_sku_id=rework.item,
@@ -181,28 +198,37 @@ def _reserve(
             lot=lot,
             created_by=context.actor,
         )
-        return Step(
-            f"reserve {quantity} {rework.item} in {rework.warehouse_id}",
-            lambda: context.inventory.reserve(request),
-            undo.cancel_reservation(context.work_order.id, reference),
-        )
+        return reserve_step(request)
 
     return step
 
 
-def _release(context: UpdateContext, reservation: Reservation) -> Draft:
-    def step(reference: str) -> Step:
-        return Step(
+def reserve_step(request: ReservationRequest) -> PlannedStep:
+    """Reserve with the request's reference; undone by cancelling what that reference made."""
+    return PlannedStep(
+        RESERVE,
+        {"request": request_payload(request)},
+        f"reserve {request.quantity} {request.item_sku_id} in {request.warehouse_id}",
+        undo.cancel_reservation(request.source.id, request.reference),
+        safe_to_finish=not request.override,
+    )
+
+
+def _release(reservation: Reservation) -> Draft:
+    def step(reference: str) -> PlannedStep:
+        return PlannedStep(
+            RELEASE,
+            {"reservationId": reservation.id, "reason": ReleaseReason.RELEASED.value,
+             "reference": reference, "before": reservation_payload(reservation)},
             f"release reservation {reservation.id} of {reservation.item_sku_id}",
-            lambda: context.inventory.release(reservation.id, ReleaseReason.RELEASED),
             undo.restore_reservation(reservation, f"{reference}-U"),
-        )
+        )  # fmt: skip
 
     return step
 
 
 def _transaction(context: UpdateContext, rework: ReworkChange) -> Draft:
-    def step(reference: str) -> Step:
+    def step(reference: str) -> PlannedStep:
         movement = InventoryTransaction(
             reference=reference,
             item_sku_id=rework.item,
@@ -213,9 +239,10 @@ def _transaction(context: UpdateContext, rework: ReworkChange) -> Draft:
             source=context.source,
             lot=rework.material.lot,
         )
-        return Step(
+        return PlannedStep(
+            POST_TRANSACTION,
+            {"transaction": transaction_payload(movement)},
             f"post {movement.quantity} {rework.item} in {rework.warehouse_id}",
-            lambda: context.inventory.post_transaction(movement),
             undo.reverse_transaction(movement, f"{reference}-U"),
         )
 

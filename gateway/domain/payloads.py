@@ -14,7 +14,10 @@ from typing import Any
 from gateway.domain.model import (
     InventoryTransaction,
     Material,
+    ReleaseReason,
+    Reservation,
     ReservationRequest,
+    ReservationStatus,
     ReservationType,
     Source,
     SourceType,
@@ -126,3 +129,60 @@ def material_from_payload(payload: Mapping[str, Any]) -> Material:
         lot=payload.get("lot"),
         is_rework=bool(payload.get("isRework", False)),
     )
+
+
+def reservation_payload(reservation: Reservation) -> dict[str, Any]:
+    """A reservation as a write plan keeps a step's result."""
+    return {
+        "id": reservation.id,
+        "reference": reservation.reference,
+        "itemSkuId": reservation.item_sku_id,
+        "warehouseId": reservation.warehouse_id,
+        "location": reservation.location,
+        "lot": reservation.lot,
+        "quantity": reservation.quantity,
+        "uom": reservation.uom,
+        "type": reservation.type.value,
+        "source": {"type": reservation.source.type.value, "id": reservation.source.id},
+        "priority": reservation.priority,
+        "status": reservation.status.value,
+        "ownerId": reservation.owner_id,
+        "createdAt": _iso(reservation.created_at),
+        "createdBy": reservation.created_by,
+        "expiresAt": _iso(reservation.expires_at),
+        "releaseReason": None
+        if reservation.release_reason is None
+        else reservation.release_reason.value,
+        "releasedAt": _iso(reservation.released_at),
+        "closedAt": _iso(reservation.closed_at),
+    }
+
+
+def reservation_from_payload(payload: Mapping[str, Any]) -> Reservation:
+    """The reservation ``reservation_payload`` wrote."""
+    reason = payload.get("releaseReason")
+    return Reservation(
+        id=payload["id"],
+        reference=payload.get("reference"),
+        item_sku_id=payload["itemSkuId"],
+        warehouse_id=payload["warehouseId"],
+        location=payload.get("location"),
+        lot=payload.get("lot"),
+        quantity=decimal(payload["quantity"]),
+        uom=payload.get("uom"),
+        type=ReservationType(payload["type"]),
+        source=_source(payload["source"]),
+        priority=int(payload["priority"]),
+        status=ReservationStatus(payload["status"]),
+        owner_id=payload["ownerId"],
+        created_at=_moment(payload.get("createdAt")),
+        created_by=payload.get("createdBy"),
+        expires_at=_moment(payload.get("expiresAt")),
+        release_reason=None if reason is None else ReleaseReason(reason),
+        released_at=_moment(payload.get("releasedAt")),
+        closed_at=_moment(payload.get("closedAt")),
+    )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
