@@ -28,10 +28,14 @@ class FaultSettings:
     """Legacy error number every matching inventory call faults with."""
     drop_after_commit: int = 0
     """The next N matching write calls commit, then the connection is dropped unanswered."""
-    hold_after_commit: int = 0
-    """The next N matching write calls commit, then hold their answer until the knobs are reset
-    (at most two minutes) and drop the connection: a caller that dies while waiting (a gateway
-    process killed mid-plan) leaves a write that landed and was never answered."""
+    lose_answer_of_write: int | None = None
+    """Counting matching write calls from when this is set, the N-th one commits and then loses
+    its answer (the connection is dropped); ``None`` turns this off."""
+    hold_after_commit: int | None = None
+    """Counting matching write calls from when this is set, the N-th one commits, then holds its
+    answer until the knobs are reset or ``release_held`` (at most two minutes) and drops the
+    connection: a caller that dies while waiting (a gateway process killed mid-plan) leaves a
+    write that landed and was never answered."""
     fail_writes_from: int | None = None
     """Counting matching write calls from when this is set, the N-th one and the ones after it
     are refused (HTTP 503) before anything is done; ``None`` turns this off."""
@@ -53,6 +57,8 @@ class FaultKnobs:
         self._settings = FaultSettings()
         self._random = random.Random()
         self._writes_seen = 0
+        self._writes_answered = 0
+        self._writes_before_hold = 0
         self._held_released = threading.Event()
         self.writes_held = 0
         """How many writes ``hold_after_commit`` has held so far (tests wait on it)."""
@@ -73,6 +79,10 @@ class FaultKnobs:
                 self._random.seed(changes["seed"])
             if "fail_writes_from" in changes:
                 self._writes_seen = 0  # "the N-th write" counts from now
+            if "lose_answer_of_write" in changes:
+                self._writes_answered = 0
+            if "hold_after_commit" in changes:
+                self._writes_before_hold = 0
             return asdict(self._settings)
 
     def release_held(self) -> None:
@@ -82,7 +92,7 @@ class FaultKnobs:
     def reset(self) -> None:
         with self._lock:
             self._settings = FaultSettings()
-            self._writes_seen = 0
+            self._writes_seen = self._writes_answered = self._writes_before_hold = 0
             self._held_released.set()
 
     def _applies(self, operation: str) -> bool:
@@ -114,17 +124,22 @@ class FaultKnobs:
         """True (and one fewer left) when this write should lose its answer after committing;
         a write ``hold_after_commit`` takes waits for the reset first."""
         with self._lock:
-            if self._settings.hold_after_commit > 0 and self._applies(operation):
-                self._settings.hold_after_commit -= 1
-                self._held_released.clear()
-                self.writes_held += 1
-                held = True
-            else:
-                held = False
+            held = False
+            if self._settings.hold_after_commit is not None and self._applies(operation):
+                self._writes_before_hold += 1
+                if self._writes_before_hold == self._settings.hold_after_commit:
+                    self._held_released.clear()
+                    self.writes_held += 1
+                    held = True
         if held:
             self._held_released.wait(120)
             return True
         with self._lock:
+            number = self._settings.lose_answer_of_write
+            if number is not None and self._applies(operation):
+                self._writes_answered += 1
+                if self._writes_answered == number:
+                    return True
             if self._settings.drop_after_commit > 0 and self._applies(operation):
                 self._settings.drop_after_commit -= 1
                 return True

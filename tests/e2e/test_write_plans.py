@@ -130,6 +130,49 @@ def test_a_process_killed_mid_update_leaves_a_plan_the_other_one_finishes(
         assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
 
 
+@pytest.mark.parametrize("line", [1, 2])
+def test_a_process_killed_mid_batch_leaves_a_plan_the_other_one_finishes(
+    survivor: GatewayProcess, settings: dict[str, Any], staff_a: dict[str, str], faults: Any,
+    line: int,
+) -> None:  # fmt: skip
+    knobs = faults.inventory.knobs
+    headers = {**staff_a, "Idempotency-Key": str(uuid.uuid4())}
+    source = {"type": "sales_order", "id": f"SO-{uuid.uuid4().hex[:10]}"}
+    batch = {"lines": [{**_line(source), "quantity": 1}, {**_line(source), "quantity": 2}]}
+    with gateway_process(settings) as victim:
+        held = knobs.writes_held
+        knobs.update({"hold_after_commit": line, "operations": ["Reserve"]})
+        thread = threading.Thread(target=_post_ignoring_errors, args=(victim.url, batch, headers))
+        thread.start()
+        wait_for(lambda: knobs.writes_held > held, f"line {line} to be held")
+        _kill(victim)
+        knobs.reset()
+        thread.join()
+    retry = _retry_until_ended(survivor.url, None, headers, batch)
+    assert retry.status_code == 201, retry.text
+    made = sorted(r["id"] for r in retry.json()["reservations"])
+    upstream = faults.inventory_store.reservations_by_sources([source["id"]])
+    assert sorted(str(r["id"]) for r in upstream if r["status"] == "O") == made
+    assert len(upstream) == 2  # each line landed once
+    again = requests.post(f"{survivor.url}/api/inventory/reservations/batch", json=batch,
+                          headers=headers, timeout=60)  # fmt: skip
+    assert (
+        again.status_code == 201 and sorted(r["id"] for r in again.json()["reservations"]) == made
+    )
+    for row in upstream:
+        faults.inventory_store.release(str(row["id"]), "C")
+
+
+def _line(source: dict[str, str]) -> dict[str, Any]:
+    return {"itemSkuId": "RM-1002", "warehouseId": "W02", "type": "SALES", "source": source}
+
+
+def _post_ignoring_errors(url: str, batch: dict[str, Any], headers: dict[str, str]) -> None:
+    with suppress(requests.RequestException):  # the process is killed: no answer
+        requests.post(f"{url}/api/inventory/reservations/batch", json=batch, headers=headers,
+                      timeout=120)  # fmt: skip
+
+
 def _ignore_errors(url: str, order: str, headers: dict[str, str]) -> None:
     with suppress(requests.RequestException):  # the process is killed: no answer
         put(url, order, UPDATE, headers)
@@ -142,12 +185,18 @@ def _kill(victim: GatewayProcess) -> None:
     victim.master.wait(timeout=30)
 
 
-def _retry_until_ended(url: str, order: str, headers: dict[str, str]) -> requests.Response:
+def _retry_until_ended(
+    url: str, order: str | None, headers: dict[str, str], batch: dict[str, Any] | None = None
+) -> requests.Response:
     """The keyed retry: 409 idempotency.in_progress until the dead process's plan has ended."""
     seen: list[requests.Response] = []
 
     def ended() -> bool:
-        response = put(url, order, UPDATE, headers)
+        if order is not None:
+            response = put(url, order, UPDATE, headers)
+        else:
+            response = requests.post(f"{url}/api/inventory/reservations/batch", json=batch,
+                                     headers=headers, timeout=60)  # fmt: skip
         seen.append(response)
         if response.status_code == 409:
             assert response.json()["code"] == "idempotency.in_progress", response.text

@@ -116,7 +116,7 @@ def test_a_compensation_racing_a_sales_order_ends_in_conflict_and_never_oversell
             type="S", source_type="SO", source_id=f"SO-{order}", owner="PLANT-A", priority=50,
             uom="KG", location=None, lot=None,
         ))  # fmt: skip
-        knobs.update({"hold_after_commit": 0, "fail_writes_from": 1,
+        knobs.update({"hold_after_commit": None, "fail_writes_from": 1,
                       "operations": ["PostTransaction"]})  # fmt: skip
         knobs.release_held()
         thread.join()

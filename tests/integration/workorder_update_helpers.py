@@ -16,6 +16,8 @@ from sandbox.inventory.store import NewReservation, NewTransaction
 
 WORKORDER_WRITES = ("update_work_order", "put_material", "delete_material")
 INVENTORY_WRITES = ("Reserve", "Release", "Consume", "PostTransaction")
+MEMO_TYPES = ("RWR",)
+"""Transactions that record a change without moving on-hand (sandbox MEMO_TYPES)."""
 REWORK_BINS = (("5.000", "C-23-01", "L2611-010"), ("7.500", "C-23-01", "L2611-010"))
 
 
@@ -69,7 +71,7 @@ def _tidy_up(sandbox: Any, work_order_id: str) -> None:
     for row in stock.reservations_by_sources([work_order_id]):
         if row["status"] == "O":
             stock.release(str(row["id"]), "C")
-    for (sku, warehouse), net in net_movements(sandbox, work_order_id).items():
+    for (sku, warehouse), net in net_movements(sandbox, work_order_id, on_hand_only=True).items():
         if net:
             stock.post_transaction(NewTransaction(
                 refno=f"{work_order_id}-ADJ-{sku}", sku=sku, warehouse=warehouse, quantity=-net,
@@ -78,10 +80,15 @@ def _tidy_up(sandbox: Any, work_order_id: str) -> None:
             ))  # fmt: skip
 
 
-def net_movements(sandbox: Any, work_order_id: str) -> dict[tuple[str, str], Decimal]:
-    """The work order's stock movements summed per item and warehouse."""
+def net_movements(
+    sandbox: Any, work_order_id: str, on_hand_only: bool = False
+) -> dict[tuple[str, str], Decimal]:
+    """The work order's stock movements summed per item and warehouse (with ``on_hand_only``,
+    without the memos that never moved on-hand)."""
     net: dict[tuple[str, str], Decimal] = {}
     for row in sandbox.inventory_store.transactions(work_order_id):
+        if on_hand_only and row["type"] in MEMO_TYPES:
+            continue
         key = (row["sku"], row["warehouse"])
         net[key] = net.get(key, Decimal(0)) + Decimal(row["quantity"])
     return net
