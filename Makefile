@@ -49,9 +49,10 @@ bench: $(STAMP)
 
 # Regenerate both contracts from their spyne services (a test fails when either drifts):
 # wsdl/inventory.wsdl (the sandbox's legacy inventory) and wsdl/gateway.wsdl (our SOAP endpoint).
+# Each is written to a temporary file first: a failing generator leaves the committed one whole.
 wsdl: $(STAMP)
-	$(BIN)/python -m sandbox wsdl > wsdl/inventory.wsdl
-	$(BIN)/python -m gateway.soap > wsdl/gateway.wsdl
+	$(BIN)/python -m sandbox wsdl > wsdl/inventory.wsdl.new && mv wsdl/inventory.wsdl.new wsdl/inventory.wsdl
+	$(BIN)/python -m gateway.soap > wsdl/gateway.wsdl.new && mv wsdl/gateway.wsdl.new wsdl/gateway.wsdl
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(NODE_CLIENT)/node_modules

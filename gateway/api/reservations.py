@@ -22,7 +22,7 @@ from gateway.api.reservation_schemas import (
 from gateway.api.schemas import ReservationSchema, StockLevelSchema
 from gateway.auth.roles import RESERVATION_ROLES
 from gateway.domain.model import Reservation, ReservationSearch
-from gateway.domain.payloads import reservation_from_payload
+from gateway.domain.payloads import consumption_from_payload, reservation_from_payload
 from gateway.domain.reservation_rules import ReservationDraft
 from gateway.domain.write_plan import WritePlan
 from gateway.services import reservations
@@ -81,7 +81,7 @@ def create_reservations(batch: dict[str, list[ReservationDraft]]) -> Any:
 @blp.put("/reservations/<id:reservation_id>/release")
 @blp.response(200, ReservationSchema)
 @requires_any_role(*RESERVATION_ROLES)
-@idempotent
+@idempotent(final_answer=lambda plan: reservation_from_payload(plan.steps[0].result or {}))
 def release_reservation(reservation_id: str) -> Any:
     """OPEN → RELEASED (yours, or anyone's in scope as Manager/Owner)."""
     return reservations.release(
@@ -93,7 +93,7 @@ def release_reservation(reservation_id: str) -> Any:
 @blp.put("/reservations/<id:reservation_id>/consume")
 @blp.response(200, ConsumptionSchema)
 @requires_any_role(*RESERVATION_ROLES)
-@idempotent
+@idempotent(final_answer=lambda plan: consumption_from_payload(plan.steps[0].result or {}))
 def consume_reservation(reservation_id: str) -> Any:
     """Fulfilment: OPEN → CLOSED, on-hand and reserved drop; returns the transaction."""
     return reservations.consume(

@@ -68,6 +68,11 @@ class WorkOrderUpdateQuery(Schema):
 
 
 @blp.put("/<id:work_order_id>")
+@blp.doc(parameters=[{
+    "name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+    "description": "The ETag of GET /api/work-orders/{id}/reservations: the update is refused "
+                   "(412) if the work order changed since it was read",
+}])  # fmt: skip
 @blp.arguments(WorkOrderUpdateQuery, location="query", as_kwargs=True)
 @blp.arguments(WorkOrderUpdateSchema)
 @blp.response(200, WorkOrderReservationsSchema)

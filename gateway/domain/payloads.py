@@ -7,11 +7,13 @@ Decimal or int); timestamps travel as ISO 8601 strings.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from gateway.domain.model import (
+    Consumption,
     InventoryTransaction,
     Material,
     ReleaseReason,
@@ -186,3 +188,28 @@ def reservation_from_payload(payload: Mapping[str, Any]) -> Reservation:
 
 def _moment(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def consumption_payload(consumption: Consumption) -> dict[str, Any]:
+    """A consumption (the closed reservation and its movement) as a plan keeps it."""
+    movement = consumption.transaction
+    return {
+        "reservation": reservation_payload(consumption.reservation),
+        "transaction": {**transaction_payload(movement),
+                        "previousOnHand": movement.previous_on_hand,
+                        "newOnHand": movement.new_on_hand},
+    }  # fmt: skip
+
+
+def consumption_from_payload(payload: Mapping[str, Any]) -> Consumption:
+    """The consumption ``consumption_payload`` wrote."""
+    movement = payload["transaction"]
+    previous, new = movement.get("previousOnHand"), movement.get("newOnHand")
+    return Consumption(
+        reservation_from_payload(payload["reservation"]),
+        replace(
+            transaction_from_payload(movement),
+            previous_on_hand=None if previous is None else decimal(previous),
+            new_on_hand=None if new is None else decimal(new),
+        ),
+    )

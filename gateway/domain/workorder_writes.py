@@ -31,10 +31,10 @@ from gateway.domain.model import (
 )
 from gateway.domain.payloads import (
     material_payload,
-    request_payload,
     reservation_payload,
     transaction_payload,
 )
+from gateway.domain.reservation_writes import reserve_step
 from gateway.domain.rules import (
     MaterialChange,
     open_holdings,
@@ -46,7 +46,6 @@ from gateway.domain.write_plan import (
     POST_TRANSACTION,
     PUT_MATERIAL,
     RELEASE,
-    RESERVE,
     UPDATE_HEADER,
     PlannedStep,
     numbered_references,
@@ -201,17 +200,6 @@ def _reserve(
         return reserve_step(request)
 
     return step
-
-
-def reserve_step(request: ReservationRequest) -> PlannedStep:
-    """Reserve with the request's reference; undone by cancelling what that reference made."""
-    return PlannedStep(
-        RESERVE,
-        {"request": request_payload(request)},
-        f"reserve {request.quantity} {request.item_sku_id} in {request.warehouse_id}",
-        undo.cancel_reservation(request.source.id, request.reference),
-        safe_to_finish=not request.override,
-    )
 
 
 def _release(reservation: Reservation) -> Draft:

@@ -18,6 +18,7 @@ UPDATE_HEADER = "workorder.update_header"
 PUT_MATERIAL = "workorder.put_material"
 RESERVE = "inventory.reserve"
 RELEASE = "inventory.release"
+CONSUME = "inventory.consume"
 POST_TRANSACTION = "inventory.post_transaction"
 
 REFERENCE_LIMIT = 40

@@ -15,8 +15,16 @@ from typing import Any
 from gateway.domain import undo
 from gateway.domain.errors import GatewayError
 from gateway.domain.model import Reservation
-from gateway.domain.payloads import reservation_from_payload
-from gateway.domain.write_plan import RELEASE, RESERVE, PlannedStep, PlanState, StepState, WritePlan
+from gateway.domain.payloads import consumption_from_payload, reservation_from_payload
+from gateway.domain.write_plan import (
+    CONSUME,
+    RELEASE,
+    RESERVE,
+    PlannedStep,
+    PlanState,
+    StepState,
+    WritePlan,
+)
 from gateway.services.change_records import record_change, snapshot
 from gateway.services.ports import UnitOfWork
 
@@ -104,6 +112,8 @@ def _record_step(uow: UnitOfWork, plan: WritePlan, step: PlannedStep) -> None:
         _record_reserve(uow, plan.actor, step)
     elif step.kind == RELEASE:
         _record_release(uow, plan, step)
+    elif step.kind == CONSUME:
+        _record_consume(uow, plan.actor, step)
     elif step.undo is not None and step.state in (StepState.UNDONE, StepState.QUEUED):
         uow.audit.record(plan.actor, step.undo.kind, "compensation",
                          _target(step.undo.kind, step.undo.payload), None,
@@ -120,6 +130,20 @@ def _record_reserve(uow: UnitOfWork, actor: str, step: PlannedStep) -> None:
     elif step.state is StepState.QUEUED and made is not None:
         uow.audit.record(actor, "reservation.cancel_queued", "reservation", made.id,
                          snapshot(made), None)  # fmt: skip
+
+
+def _record_consume(uow: UnitOfWork, actor: str, step: PlannedStep) -> None:
+    if step.state is not StepState.DONE or step.result is None:
+        return
+    before = reservation_from_payload(step.args["before"])
+    consumption = consumption_from_payload(step.result)
+    if before.status is consumption.reservation.status:
+        return  # a repeat answered with the first answer: recorded then
+    movement = consumption.transaction
+    extra = {"previousOnHand": movement.previous_on_hand, "newOnHand": movement.new_on_hand,
+             "transactionReference": movement.reference}  # fmt: skip
+    record_change(uow, actor, "reservation.consume", before, consumption.reservation,
+                  "InventoryConsumed", extra=extra)  # fmt: skip
 
 
 def _record_release(uow: UnitOfWork, plan: WritePlan, step: PlannedStep) -> None:

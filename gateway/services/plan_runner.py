@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from gateway.domain.errors import UpstreamTimeout, UpstreamUnavailable
 from gateway.domain.model import ReleaseReason, ReservationStatus
 from gateway.domain.payloads import (
+    consumption_payload,
     decimal,
     material_from_payload,
     request_from_payload,
@@ -26,6 +27,7 @@ from gateway.domain.payloads import (
     transaction_from_payload,
 )
 from gateway.domain.write_plan import (
+    CONSUME,
     POST_TRANSACTION,
     PUT_MATERIAL,
     RELEASE,
@@ -56,11 +58,23 @@ class PlanJournal(Protocol):
     def finishing(self, plan: WritePlan) -> Callable[[Any], None]: ...
 
 
+class NoWorkOrders:
+    """The work-order port of a plan that writes only to the inventory (release, consume)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"an inventory-only write plan called the work-order port ({name})")
+
+
 @dataclass(frozen=True)
 class PlanPorts:
     inventory: InventoryPort
     work_orders: WorkOrderPort
     journal: PlanJournal
+
+    @classmethod
+    def inventory_only(cls, inventory: InventoryPort, journal: PlanJournal) -> PlanPorts:
+        no_work_orders: Any = NoWorkOrders()
+        return cls(inventory, no_work_orders, journal)
 
 
 @dataclass(frozen=True)
@@ -206,8 +220,12 @@ def _reserve(args: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) ->
 
 
 def _release(args: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) -> Result:
-    released = stock.release(args["reservationId"], ReleaseReason(args["reason"]))
-    return reservation_payload(released)
+    reason, reference = ReleaseReason(args["reason"]), args.get("reference")
+    return reservation_payload(stock.release(args["reservationId"], reason, reference=reference))
+
+
+def _consume(args: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) -> Result:
+    return consumption_payload(stock.consume(args["reservationId"], args["reference"]))
 
 
 def _post_transaction(args: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) -> Result:
@@ -226,8 +244,10 @@ def _reserved_on_reference(
 
 
 def _released(
-    args: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort
+    args: Mapping[str, Any], stock: InventoryPort, orders: WorkOrderPort
 ) -> tuple[bool, Result]:
+    if args.get("reference"):  # the legacy system answers a repeat with its first answer
+        return True, _release(args, stock, orders)
     reservation = stock.get_reservation(args["reservationId"])
     return reservation.status is not ReservationStatus.OPEN, reservation_payload(reservation)
 
@@ -249,6 +269,7 @@ STEPS: dict[str, StepRunner] = {
     PUT_MATERIAL: _put_material,
     RESERVE: _reserve,
     RELEASE: _release,
+    CONSUME: _consume,
     POST_TRANSACTION: _post_transaction,
 }
 
@@ -257,5 +278,6 @@ LOOKUPS: dict[str, Lookup] = {
     PUT_MATERIAL: _again(_put_material),
     RESERVE: _reserved_on_reference,
     RELEASE: _released,
+    CONSUME: _again(_consume),
     POST_TRANSACTION: _again(_post_transaction),
 }

@@ -26,22 +26,23 @@ from gateway.domain.model import (
     StockLevel,
 )
 from gateway.domain.owner_scope import owned_by_warehouse
-from gateway.domain.payloads import reservation_from_payload
+from gateway.domain.payloads import consumption_from_payload, reservation_from_payload
 from gateway.domain.reservation_rules import (
     Caller,
     ReservationDraft,
     ensure_may_change,
     reservation_request,
 )
-from gateway.domain.workorder_writes import reserve_step
-from gateway.domain.write_plan import WritePlan
-from gateway.services.change_records import record_change
+from gateway.domain.reservation_writes import consume_step, release_step, reserve_step
+from gateway.domain.write_plan import PlannedStep, WritePlan
 from gateway.services.plan_records import end_plan
 from gateway.services.plan_runner import PlanPorts, run_plan
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
 
 CREATE = "reservation.create"
 BATCH = "reservation.batch"
+RELEASE = "reservation.release"
+CONSUME = "reservation.consume"
 
 
 def reserve(
@@ -134,9 +135,9 @@ def release(
         raise ReservationAlreadyClosed(f"Reservation {reservation_id} is already closed")
     # A RELEASED one goes upstream too: a retry with the same reference gets its first answer,
     # any other reference is already released there.
-    after = inventory.release(reservation_id, ReleaseReason.RELEASED, reference=reference)
-    record_change(uow, caller.subject, "reservation.release", before, after, "InventoryReleased")
-    return after
+    step = release_step(before, ReleaseReason.RELEASED, reference)
+    done = _run_single(RELEASE, step, caller, inventory, uow)
+    return reservation_from_payload(done.result or {})
 
 
 def consume(
@@ -148,17 +149,24 @@ def consume(
     if before.status is ReservationStatus.RELEASED:
         raise ReservationAlreadyReleased(f"Reservation {reservation_id} is already released")
     # A CLOSED one goes upstream too: a retry with the same reference gets its first answer.
-    consumption = inventory.consume(reservation_id, reference)
-    transaction = {
-        "previousOnHand": consumption.transaction.previous_on_hand,
-        "newOnHand": consumption.transaction.new_on_hand,
-        "transactionReference": consumption.transaction.reference,
-    }
-    record_change(
-        uow, caller.subject, "reservation.consume", before, consumption.reservation,
-        "InventoryConsumed", extra=transaction,
+    done = _run_single(CONSUME, consume_step(before, reference), caller, inventory, uow)
+    return consumption_from_payload(done.result or {})
+
+
+def _run_single(
+    operation: str, step: PlannedStep, caller: Caller, inventory: InventoryPort, uow: UnitOfWork
+) -> PlannedStep:
+    """One write as a durable plan: recorded before it is made, recovered if the process dies."""
+    plan = WritePlan(
+        id=uuid.uuid4().hex, operation=operation, target_id=str(step.args["reservationId"]),
+        actor=caller.subject, steps=(step,), correlation_id=uow.correlation_id,
     )  # fmt: skip
-    return consumption
+    uow.plans.begin(plan, uow.request_key)
+    end = run_plan(plan, PlanPorts.inventory_only(inventory, uow.plans), uow)
+    end_plan(uow, end.plan, end.error)
+    if end.error is not None:
+        raise end.error
+    return end.plan.steps[0]
 
 
 def visible_reservation(

@@ -21,6 +21,8 @@ from tests.integration.reservation_helpers import create, problem_code
 
 SKU, WAREHOUSE = "RM-1002", "W02"
 ATTEMPTS = 3  # the retry policy's attempts (RetryPolicy's default)
+EVERY_ANSWER = 2 * ATTEMPTS
+"""The write's attempts and those of its lookup on the reference (gateway/services/plan_runner)."""
 
 
 @pytest.fixture
@@ -137,7 +139,7 @@ def test_a_keyed_release_retried_after_every_answer_was_lost_gets_the_release(
 ) -> None:
     made, headers = opened(client, staff_a, "2.5"), keyed(staff_a)
     total = reserved(inventory)
-    lose_answers(faults, "Release", ATTEMPTS)
+    lose_answers(faults, "Release", EVERY_ANSWER)
     lost = release(client, made["id"], headers)
     assert lost.status_code == 503  # every attempt landed upstream, every answer was lost
     assert reserved(inventory) == total - Decimal("2.5")
@@ -180,7 +182,7 @@ def test_a_keyed_consume_retried_after_every_answer_was_lost_consumes_once(
 ) -> None:
     made, headers = opened(client, staff_a, "4"), keyed(staff_a)
     before = inventory.get_stock_level(SKU, WAREHOUSE)
-    lose_answers(faults, "Consume", ATTEMPTS)
+    lose_answers(faults, "Consume", EVERY_ANSWER)
     assert consume(client, made["id"], headers).status_code == 503
     faults.inventory.knobs.reset()
     retried = consume(client, made["id"], headers)

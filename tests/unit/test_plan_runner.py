@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from gateway.domain import undo
 from gateway.domain.errors import InsufficientStock
-from gateway.domain.model import ReleaseReason, ReservationStatus
+from gateway.domain.model import Item, ReleaseReason, ReservationStatus, StockLevel
 from gateway.domain.payloads import reservation_payload
-from gateway.domain.workorder_writes import reserve_step
+from gateway.domain.reservation_writes import consume_step, reserve_step
 from gateway.domain.write_plan import (
     RELEASE,
     UPDATE_HEADER,
@@ -20,6 +21,7 @@ from gateway.domain.write_plan import (
 )
 from gateway.services.plan_runner import PlanPorts, resume_plan, run_plan
 from tests.fake_store import FakeUnitOfWork
+from tests.fakes import FakeInventory
 from tests.fakes_workorders import FakeErp, holding
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -190,3 +192,19 @@ def test_release_steps_are_looked_up_by_status() -> None:
     end = resume_plan(died, PlanPorts(erp.inventory, erp.work_orders, uow.plans), uow, NOW)
     assert end.plan.state is PlanState.DONE
     assert erp.gate.log == ["release", "reserve"]  # the release was not made a second time
+
+
+def test_a_consume_whose_answer_was_lost_is_looked_up_on_its_reference() -> None:
+    stock = FakeInventory()
+    stock.items["RM-1"] = Item("RM-1", "Flour", "KG", True, False)
+    stock.levels[("RM-1", "W01")] = StockLevel(
+        "RM-1", "W01", Decimal(100), Decimal(0), True, False, Decimal(5), Decimal(10), "PLANT-A"
+    )
+    held = stock.reserve(holding("RM-1", "4", "SO-t-01"))
+    stock.consume(held.id, "CNS-t-01")  # landed just before the process died
+    died = plan_of([consume_step(held, "CNS-t-01")])
+    uow = FakeUnitOfWork()
+    end = resume_plan(died, PlanPorts.inventory_only(stock, uow.plans), uow, NOW)
+    assert end.plan.state is PlanState.DONE
+    assert stock.levels[("RM-1", "W01")].on_hand == 96  # consumed once
+    assert end.plan.steps[0].result["transaction"]["newOnHand"] == 96
