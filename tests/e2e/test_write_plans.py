@@ -100,33 +100,48 @@ def test_concurrent_updates_over_two_processes_apply_one_at_a_time(
         assert moved == -(material - Decimal("12.5"))  # the memos net to the net change
 
 
+DECREASE = {**UPDATE, "materials": [
+    {"operation": 10, "itemNumber": "RM-1003", "quantity": 6, "uom": "KG"},
+    {"operation": 10, "itemNumber": "RW-9001", "quantity": 3.5, "uom": "KG"},
+]}  # fmt: skip
+"""PATCH, two material PUTs | Release 7.5, Release 5, Reserve 3.5, PostTransaction (memo) +9."""
+EXPECTED = {
+    "increase": (Decimal(15), Decimal(15), Decimal("-2.5")),
+    "decrease": (Decimal("3.5"), Decimal("3.5"), Decimal(9)),
+}
+
+
 @pytest.mark.parametrize(
-    ("service", "operation"),
-    [("workorders", "update_work_order"), ("workorders", "put_material"),
-     ("inventory", "Reserve"), ("inventory", "PostTransaction")],
+    ("service", "operation", "scenario"),
+    [("workorders", "update_work_order", "increase"), ("workorders", "put_material", "increase"),
+     ("inventory", "Reserve", "increase"), ("inventory", "PostTransaction", "increase"),
+     ("inventory", "Release", "decrease")],
 )  # fmt: skip
 def test_a_process_killed_mid_update_leaves_a_plan_the_other_one_finishes(
     survivor: GatewayProcess, settings: dict[str, Any], staff_a: dict[str, str], faults: Any,
-    service: str, operation: str,
+    service: str, operation: str, scenario: str,
 ) -> None:  # fmt: skip
+    body = UPDATE if scenario == "increase" else DECREASE
     knobs = getattr(faults, service).knobs
     headers = {**staff_a, "Idempotency-Key": str(uuid.uuid4())}
     with own_work_order(faults) as order:
         with gateway_process(settings) as victim:
             held = knobs.writes_held
             knobs.update({"hold_after_commit": 1, "operations": [operation]})
-            thread = threading.Thread(target=_ignore_errors, args=(victim.url, order, headers))
+            thread = threading.Thread(
+                target=_ignore_errors, args=(victim.url, order, headers, body)
+            )
             thread.start()
             wait_for(lambda: knobs.writes_held > held, f"{operation} to be held")
             _kill(victim)
             knobs.reset()
             thread.join()
-        retry = _retry_until_ended(survivor.url, order, headers)
+        retry = _retry_until_ended(survivor.url, order, headers, body)
         assert retry.status_code == 200, retry.text
         materials = {m["itemNumber"]: Decimal(str(m["quantity"])) for m in _materials(retry)}
-        assert materials["RW-9001"] == 15 and materials["RM-1003"] == 6
-        assert rework_state(faults, order) == (Decimal(15), Decimal(15), Decimal("-2.5"))
-        again = put(survivor.url, order, UPDATE, headers)
+        assert materials["RW-9001"] == EXPECTED[scenario][0] and materials["RM-1003"] == 6
+        assert rework_state(faults, order) == EXPECTED[scenario]
+        again = put(survivor.url, order, body, headers)
         assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
 
 
@@ -148,7 +163,7 @@ def test_a_process_killed_mid_batch_leaves_a_plan_the_other_one_finishes(
         _kill(victim)
         knobs.reset()
         thread.join()
-    retry = _retry_until_ended(survivor.url, None, headers, batch)
+    retry = _retry_until_ended(survivor.url, None, headers, batch=batch)
     assert retry.status_code == 201, retry.text
     made = sorted(r["id"] for r in retry.json()["reservations"])
     upstream = faults.inventory_store.reservations_by_sources([source["id"]])
@@ -173,9 +188,9 @@ def _post_ignoring_errors(url: str, batch: dict[str, Any], headers: dict[str, st
                       timeout=120)  # fmt: skip
 
 
-def _ignore_errors(url: str, order: str, headers: dict[str, str]) -> None:
+def _ignore_errors(url: str, order: str, headers: dict[str, str], body: dict[str, Any]) -> None:
     with suppress(requests.RequestException):  # the process is killed: no answer
-        put(url, order, UPDATE, headers)
+        put(url, order, body, headers)
 
 
 def _kill(victim: GatewayProcess) -> None:
@@ -186,14 +201,18 @@ def _kill(victim: GatewayProcess) -> None:
 
 
 def _retry_until_ended(
-    url: str, order: str | None, headers: dict[str, str], batch: dict[str, Any] | None = None
+    url: str,
+    order: str | None,
+    headers: dict[str, str],
+    body: dict[str, Any] | None = None,
+    batch: dict[str, Any] | None = None,
 ) -> requests.Response:
     """The keyed retry: 409 idempotency.in_progress until the dead process's plan has ended."""
     seen: list[requests.Response] = []
 
     def ended() -> bool:
         if order is not None:
-            response = put(url, order, UPDATE, headers)
+            response = put(url, order, body or UPDATE, headers)
         else:
             response = requests.post(f"{url}/api/inventory/reservations/batch", json=batch,
                                      headers=headers, timeout=60)  # fmt: skip
