@@ -21,10 +21,11 @@ class FakeAuditLog:
         target_id: str,
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any] | None,
+        owner_id: str | None = None,
     ) -> None:
         self.entries.append(
             {"actor": actor, "action": action, "target_type": target_type,
-             "target_id": target_id, "before": before, "after": after}
+             "target_id": target_id, "before": before, "after": after, "owner_id": owner_id}
         )  # fmt: skip
 
 
@@ -59,6 +60,7 @@ class FakeOutbox:
         payload: Mapping[str, Any],
         plan_id: str | None = None,
         conflict: str | None = None,
+        owner_id: str | None = None,
     ) -> None:
         if conflict is not None:
             self.conflicts.append((kind, dict(payload), conflict))

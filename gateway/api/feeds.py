@@ -30,9 +30,7 @@ admin_blp.before_request(authenticate)
 @requires_any_role(*RESERVATION_ROLES)
 def follow_events(after: int, limit: int) -> Any:
     """Every change after the cursor, in commit order; pass ``nextCursor`` back as ``after``."""
-    caller = current_principal()
-    scope = None if caller.all_owners else caller.owner_ids
-    found = events_after(store().engine, after, limit, scope)
+    found = events_after(store().engine, after, limit, _scope())
     return {"events": found, "next_cursor": found[-1]["id"] if found else after}
 
 
@@ -42,7 +40,8 @@ def follow_events(after: int, limit: int) -> Any:
 @requires_any_role(ADMIN)
 def list_audit(after: int, limit: int, target_id: str | None = None) -> Any:
     """Audit entries (who, what, when, before, after), oldest first."""
-    return {"entries": audit_after(store().engine, after, limit, target_id)}
+    scope = _scope()
+    return {"entries": audit_after(store().engine, after, limit, target_id, scope)}
 
 
 @admin_blp.get("/outbox")
@@ -51,5 +50,12 @@ def list_audit(after: int, limit: int, target_id: str | None = None) -> Any:
 @requires_any_role(ADMIN)
 def list_outbox(limit: int, state: str | None = None) -> Any:
     """Compensations still pending (or done): kind, attempts, last error, next attempt."""
-    outbox = store().outbox
-    return {"entries": outbox.entries(state, limit), "pending": outbox.pending_count()}
+    outbox, scope = store().outbox, _scope()
+    return {"entries": outbox.entries(state, limit, scope), "pending": outbox.pending_count(scope)}
+
+
+def _scope() -> frozenset[str] | None:
+    """An admin sees the records of its owner scope; ``*`` sees every one, the gateway's own
+    (credential rotations) included (SPEC §7)."""
+    caller = current_principal()
+    return None if caller.all_owners else frozenset(caller.owner_ids)

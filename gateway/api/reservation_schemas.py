@@ -119,6 +119,7 @@ class AuditEntrySchema(Schema):
     before = fields.Dict(allow_none=True)
     after = fields.Dict(allow_none=True)
     correlation_id = Text(data_key="correlationId", allow_none=True)
+    owner_id = Text(data_key="ownerId", allow_none=True)
 
 
 class AuditPageSchema(Schema):
@@ -147,6 +148,7 @@ class OutboxEntrySchema(Schema):
     last_error = Text(data_key="lastError", allow_none=True)
     correlation_id = Text(data_key="correlationId", allow_none=True)
     plan_id = Text(data_key="planId", allow_none=True)
+    owner_id = Text(data_key="ownerId", allow_none=True)
 
 
 class OutboxPageSchema(Schema):

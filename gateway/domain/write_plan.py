@@ -95,6 +95,12 @@ class WritePlan:
         return replace(self, steps=(*self.steps[:index], step, *self.steps[index + 1 :]))
 
     @property
+    def owner_id(self) -> str | None:
+        """Whose stock or work order the plan writes (its admins see its records)."""
+        owner = self.summary.get("ownerId")
+        return None if owner is None else str(owner)
+
+    @property
     def finished(self) -> bool:
         return self.state is not PlanState.RUNNING
 

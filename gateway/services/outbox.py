@@ -74,7 +74,7 @@ def compensation_runner(
             record_conflict(uow, OUTBOX_ACTOR, released, conflict.detail, entry.plan_id)
             uow.also_in_transaction(queue.completion(entry.id, "conflict", conflict.detail))
         else:
-            record_outbox_compensation(uow, entry.kind, entry.payload, changed)
+            record_outbox_compensation(uow, entry.kind, entry.payload, changed, entry.owner_id)
             uow.also_in_transaction(queue.completion(entry.id))
         if entry.plan_id is not None:
             uow.also_in_transaction(plans.settling(entry.plan_id))

@@ -57,7 +57,11 @@ def record_plan(uow: UnitOfWork, plan: WritePlan) -> None:
 
 
 def record_outbox_compensation(
-    uow: UnitOfWork, kind: str, payload: Mapping[str, Any], changed: Reservation | None
+    uow: UnitOfWork,
+    kind: str,
+    payload: Mapping[str, Any],
+    changed: Reservation | None,
+    owner_id: str | None = None,
 ) -> None:
     """A compensation the outbox ran: its audit entry and, for a reservation, its event."""
     if kind in (undo.CANCEL_RESERVATION, undo.RELEASE) and changed is not None:
@@ -66,7 +70,8 @@ def record_outbox_compensation(
         record_change(uow, OUTBOX_ACTOR, "reservation.restore", None, changed, "InventoryReserved")
     else:
         uow.audit.record(OUTBOX_ACTOR, kind, "compensation", _target(kind, payload), None,
-                         {"state": "undone", "payload": dict(payload)})  # fmt: skip
+                         {"state": "undone", "payload": dict(payload)},
+                         owner_id=owner_id)  # fmt: skip
 
 
 def record_conflict(
@@ -91,7 +96,7 @@ def _record_summary(uow: UnitOfWork, plan: WritePlan) -> None:
     if plan.state is PlanState.DONE:
         after = {**audit["after"], "writes": len(plan.steps)}
         uow.audit.record(plan.actor, audit["action"], audit["targetType"], audit["targetId"],
-                         audit["before"], after)  # fmt: skip
+                         audit["before"], after, owner_id=plan.owner_id)  # fmt: skip
         return
     failed = next((s for s in plan.steps if s.state in (StepState.NOT_DONE, StepState.UNKNOWN)),
                   None)  # fmt: skip
@@ -104,7 +109,7 @@ def _record_summary(uow: UnitOfWork, plan: WritePlan) -> None:
                                 if s.state is StepState.QUEUED and s.undo],
     }  # fmt: skip
     uow.audit.record(plan.actor, audit["failedAction"], audit["targetType"], audit["targetId"],
-                     audit["before"], after)  # fmt: skip
+                     audit["before"], after, owner_id=plan.owner_id)  # fmt: skip
 
 
 def _record_step(uow: UnitOfWork, plan: WritePlan, step: PlannedStep) -> None:
@@ -117,7 +122,8 @@ def _record_step(uow: UnitOfWork, plan: WritePlan, step: PlannedStep) -> None:
     elif step.undo is not None and step.state in (StepState.UNDONE, StepState.QUEUED):
         uow.audit.record(plan.actor, step.undo.kind, "compensation",
                          _target(step.undo.kind, step.undo.payload), None,
-                         {"state": step.state.value, "step": step.description})  # fmt: skip
+                         {"state": step.state.value, "step": step.description},
+                         owner_id=plan.owner_id)  # fmt: skip
 
 
 def _record_reserve(uow: UnitOfWork, actor: str, step: PlannedStep) -> None:

@@ -182,13 +182,14 @@ def _compensate(plan: WritePlan, ports: PlanPorts, uow: UnitOfWork) -> WritePlan
             changed = run_compensation(undo.kind, undo.payload, ports.inventory, ports.work_orders)
         except CompensationConflict as conflict:
             log.warning("compensation %s ends in conflict: %s", undo.kind, conflict.detail)
-            uow.outbox.enqueue(undo.kind, undo.payload, plan_id=plan.id, conflict=conflict.detail)
+            uow.outbox.enqueue(undo.kind, undo.payload, plan_id=plan.id, conflict=conflict.detail,
+                               owner_id=plan.owner_id)  # fmt: skip
             plan = plan.with_step(index, StepState.CONFLICT, undo_result={
                 "code": "inventory.reservation.insufficient_stock", "detail": conflict.detail,
             })  # fmt: skip
         except Exception as error:  # any other failure: the outbox retries it until it succeeds
             log.warning("compensation %s queued: %s", undo.kind, error)
-            uow.outbox.enqueue(undo.kind, undo.payload, plan_id=plan.id)
+            uow.outbox.enqueue(undo.kind, undo.payload, plan_id=plan.id, owner_id=plan.owner_id)
             plan = plan.with_step(index, StepState.QUEUED)
         else:
             result = None if changed is None else reservation_payload(changed)

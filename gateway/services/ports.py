@@ -157,8 +157,10 @@ class AuditLog(Protocol):
         target_id: str,
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any] | None,
+        owner_id: str | None = None,
     ) -> None:
-        """Add an audit entry to the unit of work (written when it commits)."""
+        """Add an audit entry to the unit of work (written when it commits). Its owner (whose
+        admins see it) is ``owner_id``, else the ``ownerId`` of ``after`` or ``before``."""
         ...
 
 
@@ -186,6 +188,7 @@ class Outbox(Protocol):
         payload: Mapping[str, Any],
         plan_id: str | None = None,
         conflict: str | None = None,
+        owner_id: str | None = None,
     ) -> None:
         """Add an entry to the unit of work; a worker runs it after the commit. With
         ``conflict`` it is kept, never run: a compensation that would oversell."""

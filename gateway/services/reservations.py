@@ -115,6 +115,7 @@ def _run_reserve_plan(
         target_id=requests[0].reference,
         actor=caller.subject,
         steps=tuple(reserve_step(request) for request in requests),
+        summary={"ownerId": requests[0].owner_id},
         correlation_id=uow.correlation_id,
     )
     uow.plans.begin(plan, uow.request_key)
@@ -160,6 +161,7 @@ def _run_single(
     plan = WritePlan(
         id=uuid.uuid4().hex, operation=operation, target_id=str(step.args["reservationId"]),
         actor=caller.subject, steps=(step,), correlation_id=uow.correlation_id,
+        summary={"ownerId": step.args["before"]["ownerId"]},
     )  # fmt: skip
     uow.plans.begin(plan, uow.request_key)
     end = run_plan(plan, PlanPorts.inventory_only(inventory, uow.plans), uow)

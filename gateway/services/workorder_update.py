@@ -146,7 +146,9 @@ def _plan(
     steps = plan_writes(context, reference, header, changes, rework, holdings)
     return WritePlan(
         id=plan_id, operation=OPERATION, target_id=work_order.id, actor=updater.subject,
-        steps=tuple(steps), summary={"audit": _audit(context, update, reference, changes)},
+        steps=tuple(steps),
+        summary={"audit": _audit(context, update, reference, changes),
+                 "ownerId": work_order.owner_id},
         correlation_id=uow.correlation_id,
     )  # fmt: skip
 

@@ -25,12 +25,19 @@ def events_after(
 
 
 def audit_after(
-    engine: Engine, after: int, limit: int, target_id: str | None = None
+    engine: Engine,
+    after: int,
+    limit: int,
+    target_id: str | None = None,
+    owner_ids: Set[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Audit entries with an id above ``after``, oldest first."""
+    """Audit entries with an id above ``after``, oldest first; ``owner_ids`` None means every
+    owner (and the gateway's own entries), else only entries of those owners."""
     query = select(audit_entries).where(audit_entries.c.id > after)
     if target_id is not None:
         query = query.where(audit_entries.c.target_id == target_id)
+    if owner_ids is not None:
+        query = query.where(audit_entries.c.owner_id.in_(sorted(owner_ids)))
     with engine.connect() as connection:
         rows = connection.execute(query.order_by(audit_entries.c.id).limit(limit)).mappings().all()
     return [

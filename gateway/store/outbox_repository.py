@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ class OutboxEntry:
     last_error: str | None
     correlation_id: str | None
     plan_id: str | None = None
+    owner_id: str | None = None
 
 
 class OutboxRepository:
@@ -89,17 +91,24 @@ class OutboxRepository:
                 update(outbox).where(outbox.c.state == "pending").values(next_attempt_at=now)
             ).rowcount
 
-    def entries(self, state: str | None = None, limit: int = 100) -> list[OutboxEntry]:
+    def entries(
+        self, state: str | None = None, limit: int = 100, owner_ids: Set[str] | None = None
+    ) -> list[OutboxEntry]:
+        """Newest first; ``owner_ids`` None means every owner, else only entries of those."""
         query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
         if state is not None:
             query = query.where(outbox.c.state == state)
+        if owner_ids is not None:
+            query = query.where(outbox.c.owner_id.in_(sorted(owner_ids)))
         with self._engine.connect() as connection:
             return [self._entry(row) for row in connection.execute(query).mappings().all()]
 
-    def pending_count(self) -> int:
+    def pending_count(self, owner_ids: Set[str] | None = None) -> int:
         """How many entries are still to run (read at every /metrics scrape: one COUNT)."""
         with self._engine.connect() as connection:
             query = select(func.count()).select_from(outbox).where(outbox.c.state == "pending")
+            if owner_ids is not None:
+                query = query.where(outbox.c.owner_id.in_(sorted(owner_ids)))
             return int(connection.execute(query).scalar_one())
 
     def _set(self, entry_id: int, **values: Any) -> None:
@@ -114,5 +123,5 @@ class OutboxRepository:
             created_at=as_utc(row["created_at"]) or utc_now(),
             next_attempt_at=as_utc(row["next_attempt_at"]) or utc_now(),
             last_error=row["last_error"], correlation_id=row["correlation_id"],
-            plan_id=row["plan_id"],
+            plan_id=row["plan_id"], owner_id=row["owner_id"],
         )  # fmt: skip

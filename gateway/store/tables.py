@@ -51,7 +51,9 @@ audit_entries = Table(
     Column("before", Text),
     Column("after", Text),
     Column("correlation_id", String(128)),
+    Column("owner_id", String(50)),  # whose record it is; NULL: the gateway's own (credentials)
     Index("audit_by_target", "target_type", "target_id"),
+    Index("audit_by_owner", "owner_id", "id"),
 )
 
 events = Table(
@@ -82,6 +84,7 @@ outbox = Table(
     Column("done_at", DateTime(timezone=True)),
     Column("correlation_id", String(128)),
     Column("plan_id", String(40)),  # the write plan whose step this undoes
+    Column("owner_id", String(50)),  # whose stock or work order it touches
     Index("outbox_due", "state", "next_attempt_at"),
 )
 

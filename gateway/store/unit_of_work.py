@@ -34,11 +34,13 @@ class BufferedAuditLog:
         target_id: str,
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any] | None,
+        owner_id: str | None = None,
     ) -> None:
+        owner = owner_id or (after or {}).get("ownerId") or (before or {}).get("ownerId")
         self.rows.append(
             {"actor": actor, "action": action, "target_type": target_type,
              "target_id": target_id, "before": None if before is None else json.dumps(before),
-             "after": None if after is None else json.dumps(after)}
+             "after": None if after is None else json.dumps(after), "owner_id": owner}
         )  # fmt: skip
 
 
@@ -70,9 +72,10 @@ class BufferedOutbox:
         payload: Mapping[str, Any],
         plan_id: str | None = None,
         conflict: str | None = None,
+        owner_id: str | None = None,
     ) -> None:
         row = {"kind": kind, "payload": json.dumps(payload), "plan_id": plan_id,
-               "state": "pending", "last_error": None}  # fmt: skip
+               "state": "pending", "last_error": None, "owner_id": owner_id}  # fmt: skip
         if conflict is not None:  # shown in /admin/outbox, never run
             row |= {"state": "conflict", "last_error": conflict}
         self.rows.append(row)
