@@ -40,7 +40,7 @@ def serve(host: str, port: int, workers: int, threads: int = 8) -> None:
         {
             "bind": f"{host}:{port}",
             "workers": workers,
-            "worker_class": "gthread",
+            "worker_class": "gateway.server_errors.GatewayWorker",
             "threads": threads,
             "timeout": 60,
             "graceful_timeout": 20,

@@ -41,6 +41,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "credential.in_use": 409,
     "credential.no_master_key": 409,
     "request.too_large": 413,
+    "request.uri_too_long": 414,
+    "request.headers_too_large": 431,
     "auth.throttled": 429,
     "request.unsupported_media_type": 415,
     "workorder.invalid_batch_quantity": 422,
