@@ -37,9 +37,8 @@ def test_oversized_headers_are_431_problem_json(
     gateway: GatewayProcess, headers: dict[str, str]
 ) -> None:
     response = requests.get(f"{gateway.url}/healthz", headers=headers, timeout=30)
-    assert problem(response) == (
-        431, "request.headers_too_large", "urn:reservation-gateway:problem:request.headers_too_large"
-    )  # fmt: skip
+    code = "request.headers_too_large"
+    assert problem(response) == (431, code, f"urn:reservation-gateway:problem:{code}")
 
 
 def test_an_oversized_request_line_is_414_problem_json(gateway: GatewayProcess) -> None:
