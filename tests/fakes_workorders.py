@@ -142,6 +142,7 @@ class InMemoryInventory:
     reservations: dict[str, Reservation] = field(default_factory=dict)
     transactions: dict[str, InventoryTransaction] = field(default_factory=dict)
     release_references: dict[str, str] = field(default_factory=dict)  # reservation → REFNO
+    warehouse_owners: dict[str, str] = field(default_factory=dict)  # default: PLANT-A
 
     def reserved(self, sku: str, warehouse: str) -> Decimal:
         return sum(
@@ -159,6 +160,7 @@ class InMemoryInventory:
         return StockLevel(
             sku, warehouse, self.on_hand[(sku, warehouse)], self.reserved(sku, warehouse),
             item.stock_tracked, item.allow_negative_stock, Decimal(0), Decimal(0),
+            self.warehouse_owners.get(warehouse, "PLANT-A"),
         )  # fmt: skip
 
     def get_item_balances(self, skus: Sequence[str]) -> list[ItemBalances]:

@@ -76,6 +76,7 @@ class WorkOrderUpdateQuery(Schema):
 @blp.arguments(WorkOrderUpdateQuery, location="query", as_kwargs=True)
 @blp.arguments(WorkOrderUpdateSchema)
 @blp.response(200, WorkOrderReservationsSchema)
+@blp.problem(403, "inventory.reservation.invalid_owner (rework in another owner's warehouse)")
 @blp.problem(404, "workorder.not_found, recipe.not_found")
 @blp.problem(
     409,

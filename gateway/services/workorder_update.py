@@ -23,6 +23,7 @@ from gateway.domain.errors import (
     WorkOrderUpdateInProgress,
 )
 from gateway.domain.model import Material, Recipe, Reservation, WorkOrder
+from gateway.domain.owner_scope import check_rework_warehouses
 from gateway.domain.rules import (
     MaterialChange,
     RequestedMaterial,
@@ -139,7 +140,7 @@ def _plan(
     holdings = inventory.list_reservations_by_sources([work_order.id]) if net else []
     warehouses = _warehouses(work_order, net, holdings, default_warehouses)
     rework = rework_changes_at(net, changes, warehouses)
-    _check_availability(rework, inventory)
+    _check_availability(work_order, rework, inventory)
     context = UpdateContext(work_order, updater.subject, posted_at)
     header = header_change(work_order, update.batch_quantity, update.planned_start)
     reference = plan_reference(plan_id, "WU")
@@ -180,17 +181,21 @@ def _warehouses(
     return found
 
 
-def _check_availability(rework: Sequence[ReworkChange], inventory: InventoryPort) -> None:
-    increases = {r.item: r.change for r in rework if r.change > 0}
-    if not increases:
+def _check_availability(
+    work_order: WorkOrder, rework: Sequence[ReworkChange], inventory: InventoryPort
+) -> None:
+    """Rework comes from the work order's own warehouses, and what it adds is available."""
+    if not rework:
         return
     where = {r.item: r.warehouse_id for r in rework}
     levels = {
         balances.item.sku_id: next(
             (lv for lv in balances.levels if lv.warehouse_id == where[balances.item.sku_id]), None
         )
-        for balances in inventory.get_item_balances(list(increases))
+        for balances in inventory.get_item_balances(list(where))
     }
+    check_rework_warehouses(work_order.owner_id, levels)
+    increases = {r.item: r.change for r in rework if r.change > 0}
     check_rework_availability(increases, levels)
 
 

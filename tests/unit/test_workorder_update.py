@@ -11,6 +11,7 @@ import pytest
 
 from gateway.domain.errors import (
     InsufficientStock,
+    InvalidOwner,
     MaterialNotInRecipe,
     RecipeNotFound,
     RequestInvalid,
@@ -336,3 +337,13 @@ def test_a_failed_update_is_audited_with_what_was_queued() -> None:
     assert sorted((c["action"], c["after"]["state"]) for c in compensations) == [
         ("workorder.restore_header", "queued"), ("workorder.restore_material", "queued")
     ]  # fmt: skip
+
+
+def test_rework_is_never_reserved_in_a_warehouse_of_another_owner() -> None:
+    erp = FakeErp.demo()
+    erp.inventory.warehouse_owners["W01"] = "PLANT-B"  # the holdings' warehouse changed hands
+    before = erp.state()
+    for quantity in ("15", "3.5"):  # an increase, and a decrease that reserves a remainder
+        with pytest.raises(InvalidOwner):
+            run(erp, materials=rework(quantity))
+        assert erp.state() == before and erp.gate.log == []
