@@ -20,7 +20,6 @@ from lxml import etree
 from werkzeug.test import TestResponse
 
 from gateway.auth.legacy_clients import new_client
-from gateway.domain.roles import RESERVATION_ROLES
 from tests.integration.soap_scope_helpers import (
     Refusal,
     assert_alike,
@@ -38,6 +37,7 @@ MISSING_WAREHOUSE = "W99"
 REQUEST_ORDER = ("itemSkuId", "warehouseId", "quantity", "type", "source", "ownerId",
                  "expiresAt", "override")  # fmt: skip
 """ReservationRequest's elements in the schema's order (those these tests send)."""
+ROLES = ("Reservations.Staff", "Reservations.Manager", "Reservations.Owner")
 Auth = dict[str, str]
 
 
@@ -61,7 +61,7 @@ def plant_a(legacy: Callable[..., Auth]) -> Auth:
     return legacy("PLANT-A", "Reservations.Manager")
 
 
-@pytest.fixture(scope="module", params=sorted(RESERVATION_ROLES))
+@pytest.fixture(scope="module", params=ROLES)
 def plant_b(request: pytest.FixtureRequest, legacy: Callable[..., Auth]) -> Auth:
     """PLANT-B's Staff, and its Manager and Owner, who may change others' reservations."""
     return legacy("PLANT-B", request.param)
