@@ -25,6 +25,7 @@ from sandbox.inventory.errors import (
     REFERENCE_REUSED,
     LegacyError,
 )
+from sandbox.inventory.quantity import check_quantity
 from sandbox.inventory.seed import seed_tables
 from sandbox.inventory.tables import (
     BALANCE_WITH_OWNER,
@@ -193,6 +194,7 @@ class InventoryStore:
 
     def reserve(self, new: NewReservation) -> sqlite3.Row:
         """Reserve atomically; a repeated REFNO returns the reservation it made."""
+        check_quantity(new.quantity)
         if new.quantity <= 0:
             raise LegacyError(INVALID_QUANTITY)
         if new.type not in RESERVATION_TYPES or new.source_type not in SOURCE_TYPES:
@@ -274,6 +276,7 @@ class InventoryStore:
 
     def post_transaction(self, new: NewTransaction) -> sqlite3.Row:
         """Move stock; a repeated REFNO returns the transaction it posted."""
+        check_quantity(new.quantity)
         if new.quantity == 0:
             raise LegacyError(INVALID_QUANTITY)
         with self._write() as conn:

@@ -19,6 +19,7 @@ from sandbox.inventory.errors import (
     WAREHOUSE_NOT_FOUND,
     LegacyError,
 )
+from sandbox.inventory.quantity import TOTAL_TOO_WIDE, check_quantity
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -159,11 +160,13 @@ def open_reservation_row(conn: sqlite3.Connection, reservation_id: str) -> sqlit
 
 
 def add_reserved(conn: sqlite3.Connection, sku: str, warehouse: str, delta: Decimal) -> None:
-    """Change the reserved total of a balance by ``delta``."""
+    """Change the reserved total of a balance by ``delta``; fault 240 if the column overflows."""
     balance = balance_row(conn, sku, warehouse)
+    total = Decimal(balance["reserved"]) + delta
+    check_quantity(total, TOTAL_TOO_WIDE)
     conn.execute(
         "UPDATE balances SET reserved = ? WHERE sku = ? AND warehouse = ?",
-        (str(Decimal(balance["reserved"]) + delta), sku, warehouse),
+        (str(total), sku, warehouse),
     )
 
 
@@ -182,6 +185,7 @@ def post_movement(
     current = previous if new.type in MEMO_TYPES else previous + new.quantity
     if current < 0 and not allow_negative:
         raise LegacyError(INSUFFICIENT_STOCK)
+    check_quantity(current, TOTAL_TOO_WIDE)
     conn.execute(
         "UPDATE balances SET on_hand = ? WHERE sku = ? AND warehouse = ?",
         (str(current), new.sku, new.warehouse),
