@@ -13,6 +13,7 @@ from sandbox.faults import DROP_CONNECTION_KEY, FaultKnobs
 from sandbox.inventory import records
 from sandbox.inventory.errors import LegacyError
 from sandbox.inventory.legacy_format import trimmed
+from sandbox.inventory.protocol import LegacySoap11, legacy_fault
 from sandbox.inventory.store import InventoryStore
 from sandbox.inventory.types import (
     CNSRES,
@@ -44,11 +45,11 @@ def create_inventory_application(
     def guarded(ctx: Any, operation: str, work: Callable[[], T]) -> T:
         legacy_number = knobs.soap_fault_for(operation)
         if legacy_number is not None:
-            raise _fault(LegacyError(legacy_number))
+            raise legacy_fault(LegacyError(legacy_number))
         try:
             result = work()
         except LegacyError as error:
-            raise _fault(error) from None
+            raise legacy_fault(error) from None
         if operation in WRITES and knobs.take_drop_after_commit(operation):
             ctx.transport.req_env[DROP_CONNECTION_KEY] = True
         return result
@@ -160,14 +161,6 @@ def create_inventory_application(
         [InventoryService],
         tns=NAMESPACE,
         name="InventoryService",
-        in_protocol=Soap11(validator="lxml"),
+        in_protocol=LegacySoap11(validator="lxml"),
         out_protocol=Soap11(),
-    )
-
-
-def _fault(error: LegacyError) -> LEGACYFAULT:
-    return LEGACYFAULT(
-        faultcode="Client" if error.is_client_error else "Server",
-        faultstring=error.message,
-        detail={"LEGACYERR": {"ERRNO": str(error.number), "ERRMSG": error.message}},
     )

@@ -5,6 +5,12 @@ from __future__ import annotations
 from spyne import ComplexModel, Decimal, Fault, Integer, Unicode
 from spyne.model.complex import Array
 
+from sandbox.inventory.quantity import (
+    QUANTITY_FRACTION_DIGITS,
+    QUANTITY_MAX,
+    QUANTITY_TOTAL_DIGITS,
+)
+
 NAMESPACE = "urn:legacy-erp:inventory:v1"
 
 Flag = Unicode(max_len=1, pattern="[YN ]?")
@@ -12,6 +18,16 @@ ItemNo = Unicode(max_len=18)
 Stamp = Unicode(max_len=14, pattern="([0-9]{14})?")
 RefNo = Unicode(max_len=40)
 """A caller's reference for a write (REFNO): a repeat with the same one lands once."""
+Quantity = Decimal.customize(
+    total_digits=QUANTITY_TOTAL_DIGITS,
+    fraction_digits=QUANTITY_FRACTION_DIGITS,
+    ge=-QUANTITY_MAX,
+    le=QUANTITY_MAX,
+    max_str_len=1024,  # spyne's default cut (total_digits + 2) would answer a schema fault, not 240
+    type_name="QUANTITY",
+)
+"""Every quantity column (QTY, QTYOH, QTYRSV, MINSTK, REORDPT, QTYPRV, QTYNEW): DECIMAL(13, 3)."""
+Quantity.__namespace__ = NAMESPACE  # else spyne puts the named type in its own module's namespace
 
 
 class ITEM(ComplexModel):
@@ -29,10 +45,10 @@ class WHSBAL(ComplexModel):
     __namespace__ = NAMESPACE
     _type_info = [
         ("WHSE", Unicode(max_len=3)),
-        ("QTYOH", Decimal),
-        ("QTYRSV", Decimal),
-        ("MINSTK", Decimal),
-        ("REORDPT", Decimal),
+        ("QTYOH", Quantity),
+        ("QTYRSV", Quantity),
+        ("MINSTK", Quantity),
+        ("REORDPT", Quantity),
         ("OWNER", Unicode(max_len=10)),
     ]
 
@@ -58,7 +74,7 @@ class RSV(ComplexModel):
         ("WHSE", Unicode(max_len=3)),
         ("LOC", Unicode(max_len=10)),
         ("LOTNO", Unicode(max_len=20)),
-        ("QTY", Decimal),
+        ("QTY", Quantity),
         ("UOM", Unicode(max_len=3)),
         ("RSVTYP", Unicode(max_len=1)),
         ("SRCTYP", Unicode(max_len=2)),
@@ -83,7 +99,7 @@ class RSVREQ(ComplexModel):
         ("WHSE", Unicode(max_len=3)),
         ("LOC", Unicode(max_len=10)),
         ("LOTNO", Unicode(max_len=20)),
-        ("QTY", Decimal),
+        ("QTY", Quantity),
         ("UOM", Unicode(max_len=3)),
         ("RSVTYP", Unicode(max_len=1)),
         ("SRCTYP", Unicode(max_len=2)),
@@ -105,13 +121,13 @@ class TRN(ComplexModel):
         ("WHSE", Unicode(max_len=3)),
         ("LOC", Unicode(max_len=10)),
         ("LOTNO", Unicode(max_len=20)),
-        ("QTY", Decimal),
+        ("QTY", Quantity),
         ("TRNTYP", Unicode(max_len=3)),
         ("TRNDTM", Stamp),
         ("SRCTYP", Unicode(max_len=2)),
         ("SRCID", Unicode(max_len=20)),
-        ("QTYPRV", Decimal),
-        ("QTYNEW", Decimal),
+        ("QTYPRV", Quantity),
+        ("QTYNEW", Quantity),
     ]
 
 
@@ -158,6 +174,14 @@ class LEGACYFAULT(Fault):
 
     __namespace__ = NAMESPACE
 
+
+QUANTITY_FIELDS = frozenset(
+    name
+    for model in (WHSBAL, RSV, RSVREQ, TRN)
+    for name, kind in model.get_flat_type_info(model).items()
+    if kind is Quantity
+)
+"""The fields a record's quantities travel in; every one is a DECIMAL(13, 3) column."""
 
 ITEMNOLIST = Array(Unicode, member_name="ITEMNO").customize(type_name="ITEMNOLIST")
 SRCIDLIST = Array(Unicode, member_name="SRCID").customize(type_name="SRCIDLIST")

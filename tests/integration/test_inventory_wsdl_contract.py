@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from tests.wsdl_contract import contract
@@ -26,8 +27,15 @@ def test_contract_has_the_batch_operations() -> None:
     assert all(faults == ("tns:LEGACYFAULT",) for _, _, faults in operations.values())
 
 
-def test_a_changed_type_is_detected_as_drift() -> None:
+@pytest.mark.parametrize(
+    ("checked_in", "changed"),
+    [
+        (b'name="QTYOH" type="tns:QUANTITY"', b'name="QTYOH" type="xs:decimal"'),
+        (b'<xs:fractionDigits value="3"/>', b'<xs:fractionDigits value="4"/>'),
+    ],
+)
+def test_a_changed_type_is_detected_as_drift(checked_in: bytes, changed: bytes) -> None:
     original = CHECKED_IN.read_bytes()
-    tampered = original.replace(b'name="QTYOH" type="xs:decimal"', b'name="QTYOH" type="xs:float"')
+    tampered = original.replace(checked_in, changed)
     assert tampered != original
     assert contract(tampered) != contract(original)
