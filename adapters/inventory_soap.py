@@ -22,8 +22,6 @@ from zeep.wsdl import Document
 from adapters import legacy_inventory as legacy
 from adapters import legacy_search
 from adapters.call_guard import CallGuard
-from adapters.correlation import HEADER as CORRELATION_HEADER
-from adapters.correlation import SOAP_HEADER_NAMESPACE, correlation_id
 from adapters.inventory_faults import error_for_fault, error_for_transport
 from adapters.resilience import RetryPolicy
 from gateway import xml_guard
@@ -40,6 +38,8 @@ from gateway.domain.model import (
     ReservationSearch,
     StockLevel,
 )
+from gateway.observability.correlation import HEADER as CORRELATION_HEADER
+from gateway.observability.correlation import SOAP_HEADER_NAMESPACE, correlation_id
 from gateway.services.ports import TokenProvider
 
 T = TypeVar("T")

@@ -20,8 +20,6 @@ import simplejson
 
 from adapters.bearer import BearerAuth
 from adapters.call_guard import CallGuard
-from adapters.correlation import HEADER as CORRELATION_HEADER
-from adapters.correlation import correlation_id
 from gateway.domain.errors import (
     GatewayError,
     RecipeNotFound,
@@ -39,6 +37,8 @@ from gateway.domain.model import (
     WorkOrder,
     WorkOrderStatus,
 )
+from gateway.observability.correlation import HEADER as CORRELATION_HEADER
+from gateway.observability.correlation import correlation_id
 from gateway.services.ports import TokenProvider
 
 T = TypeVar("T")

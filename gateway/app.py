@@ -14,8 +14,8 @@ from gateway.api import feeds, health, inventory, reservations, workorders, work
 from gateway.api.body_limit import BodyLimit, refuse_oversized_body
 from gateway.api.json import DecimalJSONProvider
 from gateway.api.openapi import GatewayApi, register_path_ids
-from gateway.api.parser import NOT_XML_TEXT
 from gateway.api.problems import register_problem_handlers
+from gateway.api.text import NOT_XML_TEXT
 from gateway.config import load_settings
 from gateway.credential_wiring import wire_credentials
 from gateway.domain.errors import RequestInvalid

@@ -16,9 +16,15 @@ import click
 
 from gateway.cli_legacy import open_store
 from gateway.credential_wiring import build_credentials
-from gateway.domain.credentials import MASTER_KEY, CredentialInfo, Secret
+from gateway.domain.credentials import (
+    MASTER_KEY,
+    CredentialInfo,
+    RotationRequest,
+    RotationResult,
+    Secret,
+)
 from gateway.domain.errors import GatewayError
-from gateway.services.credentials import Credentials, RotationRequest, RotationResult
+from gateway.services.credentials import Credentials
 
 Readable = click.Path(exists=True, dir_okay=False, path_type=Path)
 

@@ -14,10 +14,10 @@ from typing import Any
 import click
 from flask import Flask
 
-from gateway.auth.legacy_clients import LegacyClient, new_client
-from gateway.auth.passwords import HashCost, configure_hashing, new_password
-from gateway.auth.roles import RESERVATION_ROLES
+from gateway.auth.passwords import HashCost, configure_hashing, hash_password, new_password
 from gateway.config import load_settings
+from gateway.domain.legacy_clients import LegacyClient, new_client
+from gateway.domain.roles import RESERVATION_ROLES
 from gateway.store.gateway_store import GatewayStore
 from gateway.store.keyring import MasterKeys
 from gateway.store.legacy_clients import ClientExists
@@ -72,6 +72,7 @@ def add_command(
             MasterKeys.from_settings(settings),
             digest,
             datetime.now(UTC),
+            hash_password,
         )
         store.legacy_clients.add(client)
     except ValueError as error:

@@ -16,6 +16,7 @@ from adapters.azure_credentials import (
 )
 from adapters.azure_tokens import AzureTokenProvider
 from adapters.http_session import make_session
+from gateway.auth.passwords import Argon2Passwords
 from gateway.domain.credentials import UPSTREAMS, ClientCredential, Secret
 from gateway.services.credential_watch import CredentialWatcher, Sink
 from gateway.services.credentials import CredentialPolicy, Credentials
@@ -38,6 +39,7 @@ def build_credentials(settings: Mapping[str, Any], store: GatewayStore) -> Crede
         prover=AzureCredentialProver(settings["AZURE_AUTHORITY"], session, scopes),
         read_certificate=certificate_credential,
         clock=utc_now,
+        passwords=Argon2Passwords(),
         policy=_policy(settings),
     )
 

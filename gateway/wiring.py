@@ -14,10 +14,10 @@ from adapters.inventory_soap import InventorySoapClient
 from adapters.legacy_inventory import PlantClock
 from adapters.resilience import RetryPolicy
 from adapters.workorders_rest import WorkOrderRestClient
-from gateway.auth.principal import Principal
 from gateway.auth.validator import JwksCache, TokenValidator
 from gateway.domain.credentials import UPSTREAMS
 from gateway.domain.errors import ItemNotFound, RecipeNotFound
+from gateway.domain.principal import Principal
 from gateway.observability.metrics import TOKEN_FETCHES, UpstreamMetrics
 from gateway.services.ports import InventoryPort, TokenProvider, WorkOrderPort
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from gateway.auth.principal import Principal
 from gateway.domain.errors import (
     InsufficientStock,
     InvalidQuantity,
@@ -39,6 +38,7 @@ from gateway.domain.model import (
     WorkOrder,
     serving_order,
 )
+from gateway.domain.principal import Principal
 
 MAX_PAGE = 1000
 

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from gateway.api.context import adapters
-from gateway.auth.principal import Principal
 from gateway.domain.errors import Forbidden, Unauthenticated
+from gateway.domain.principal import Principal
 
 F = TypeVar("F", bound=Callable[..., Any])
 

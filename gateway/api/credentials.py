@@ -20,9 +20,9 @@ from gateway.api.credential_schemas import (
     RotationSchema,
 )
 from gateway.api.parser import Blueprint
-from gateway.auth.roles import ADMIN
-from gateway.domain.credentials import Secret
-from gateway.services.credentials import Credentials, RotationRequest
+from gateway.domain.credentials import RotationRequest, Secret
+from gateway.domain.roles import ADMIN
+from gateway.services.credentials import Credentials
 
 blp = Blueprint(
     "admin-credentials",

@@ -15,7 +15,7 @@ from gateway.api.reservation_schemas import (
     OutboxPageSchema,
     OutboxQuery,
 )
-from gateway.auth.roles import ADMIN, RESERVATION_ROLES
+from gateway.domain.roles import ADMIN, RESERVATION_ROLES
 from gateway.store.feeds import audit_after, events_after
 
 events_blp = Blueprint("events", __name__, url_prefix="/api/events", description="Event feed")

@@ -8,7 +8,7 @@ from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.context import adapters
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import StockLevelSchema, StockQuery
-from gateway.auth.roles import RESERVATION_ROLES
+from gateway.domain.roles import RESERVATION_ROLES
 from gateway.services.inventory import get_stock_level
 
 blp = Blueprint("inventory", __name__, url_prefix="/api/inventory", description="Inventory")

@@ -8,7 +8,6 @@ end (SPEC §4), so a blueprint sets ``ARGUMENTS_PARSER = DecimalParser()``.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -18,6 +17,9 @@ import flask_smorest
 from marshmallow import ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+
+from gateway.api.schemas import ProblemSchema
+from gateway.api.text import NOT_XML_TEXT
 
 
 class DecimalParser(FlaskParser):
@@ -74,7 +76,6 @@ def _depth(document: Any) -> int:
     return deepest
 
 
-NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """Characters XML 1.0 cannot carry: nothing containing them can reach a SOAP upstream."""
 
 
@@ -93,8 +94,6 @@ def unsafe_text(value: Any, path: str = "body") -> Iterator[str]:
 
 
 PROBLEM_JSON = "application/problem+json"
-SAFE_TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*$"
-"""The same rule as NOT_XML_TEXT, as a JSON Schema pattern for the OpenAPI document."""
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -104,8 +103,6 @@ class Blueprint(flask_smorest.Blueprint):
 
     def problem(self, status: int, description: str) -> Any:
         """Document an error answer: problem+json with its codes in the description."""
-        from gateway.api.schemas import ProblemSchema
-
         return self.alt_response(
             status, schema=ProblemSchema, description=description, content_type=PROBLEM_JSON
         )

@@ -20,10 +20,10 @@ from gateway.api.reservation_schemas import (
     ReservationQuery,
 )
 from gateway.api.schemas import ReservationSchema, StockLevelSchema
-from gateway.auth.roles import RESERVATION_ROLES
 from gateway.domain.model import Reservation, ReservationSearch
 from gateway.domain.payloads import consumption_from_payload, reservation_from_payload
 from gateway.domain.reservation_rules import ReservationDraft
+from gateway.domain.roles import RESERVATION_ROLES
 from gateway.domain.write_plan import WritePlan
 from gateway.services import reservations
 from gateway.services.references import upstream_reference

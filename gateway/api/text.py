@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import fields, validate
 
-from gateway.api.parser import SAFE_TEXT
+NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What XML 1.0 (hence the legacy upstream) cannot carry."""
+SAFE_TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*$"
+"""The same rule as NOT_XML_TEXT, as a JSON Schema pattern for the OpenAPI document."""
 
 
 class Text(fields.String):

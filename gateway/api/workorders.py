@@ -8,7 +8,7 @@ from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.context import adapters
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import WorkOrderReservationsQuery, WorkOrderReservationsSchema
-from gateway.auth.roles import RESERVATION_ROLES
+from gateway.domain.roles import RESERVATION_ROLES
 from gateway.services.workorders import (
     ReservationFilter,
     get_work_order_reservations,

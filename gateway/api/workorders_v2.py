@@ -15,7 +15,7 @@ from gateway.api.idempotency import idempotent
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import WorkOrderReservationsSchema
 from gateway.api.text import Text
-from gateway.auth.roles import RESERVATION_ROLES
+from gateway.domain.roles import RESERVATION_ROLES
 from gateway.domain.rules import RequestedMaterial
 from gateway.services.workorder_update import (
     Updater,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,53 +11,21 @@ from functools import cache
 from typing import NoReturn, Protocol
 
 from gateway.auth.passwords import (
-    Sealer,
     VerifiedPasswords,
     digests_equal,
     hash_password,
     password_digest,
 )
-from gateway.auth.principal import ALL_OWNERS, Principal
-from gateway.auth.roles import RESERVATION_ROLES
+from gateway.domain import legacy_clients
 from gateway.domain.errors import Unauthenticated
+from gateway.domain.legacy_clients import NAME_PATTERN, LegacyClient
+from gateway.domain.principal import Principal
+from gateway.services.credential_ports import Sealer
 
 log = logging.getLogger(__name__)
 
-SUBJECT_PREFIX = "legacy:"
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 REFUSED = "Unknown client or wrong credentials"
 CLOCK_SKEW = timedelta(minutes=1)
-MIN_PASSWORD_LENGTH = 12
-
-
-@dataclass(frozen=True)
-class StoredSecret:
-    password_hash: str
-    digest_secret: str | None = None
-    """Sealed with the master key; only for clients allowed PasswordDigest."""
-    not_after: datetime | None = None
-
-
-@dataclass(frozen=True)
-class LegacyClient:
-    name: str
-    roles: frozenset[str]
-    owners: frozenset[str]
-    enabled: bool
-    created_at: datetime
-    disabled_at: datetime | None = None
-    secrets: tuple[StoredSecret, ...] = ()
-
-    def principal(self) -> Principal:
-        """The caller the use cases see: ``legacy:<name>`` with the client's roles and owners."""
-        return Principal.from_owner_claim(SUBJECT_PREFIX + self.name, self.roles, self.owners)
-
-    def live_secrets(self, now: datetime) -> list[StoredSecret]:
-        return [s for s in self.secrets if s.not_after is None or now < s.not_after]
-
-    @property
-    def allows_digest(self) -> bool:
-        return any(s.digest_secret for s in self.secrets)
 
 
 class LegacyClientRepository(Protocol):
@@ -223,25 +190,7 @@ def new_client(
     allow_digest: bool,
     now: datetime,
 ) -> LegacyClient:
-    """A client ready to store, or ValueError saying what is wrong with the request."""
-    if not NAME_PATTERN.fullmatch(name):
-        raise ValueError("name: 1 to 64 letters, digits, '.', '_' or '-', starting alphanumeric")
-    if not roles or not roles <= RESERVATION_ROLES:
-        raise ValueError("roles: one or more of " + ", ".join(sorted(RESERVATION_ROLES)))
-    if not owners or (ALL_OWNERS in owners and len(owners) > 1):
-        raise ValueError("owners: one or more owner ids, or '*' alone for every owner")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    secret = new_secret(password, box, allow_digest)
-    return LegacyClient(name, roles, owners, True, now, secrets=(secret,))
-
-
-def new_secret(password: str, box: Sealer | None, allow_digest: bool) -> StoredSecret:
-    """The stored form of a password: its hash, and sealed in clear if digests are allowed."""
-    if allow_digest and box is None:
-        raise ValueError(
-            "PasswordDigest needs a master key to seal the secret "
-            "(GATEWAY_MASTER_KEYS or GATEWAY_MASTER_KEY_FILE)"
-        )
-    sealed = box.seal(password) if allow_digest and box else None
-    return StoredSecret(hash_password(password), sealed)
+    """A client ready to store, its password hashed with argon2id (ValueError if invalid)."""
+    return legacy_clients.new_client(
+        name, roles, owners, password, box, allow_digest, now, hash_password
+    )

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -113,18 +113,6 @@ def digests_equal(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-class Sealer(Protocol):
-    """Seals the secrets a digest check needs in clear (the master keys, MultiFernet)."""
-
-    def seal(self, secret: str) -> str:
-        """``secret`` encrypted under the primary master key."""
-        ...
-
-    def open(self, sealed: str) -> str | None:
-        """The secret, or None if no master key of ours sealed it."""
-        ...
-
-
 class VerifiedPasswords:
     """Remembers recent successful argon2 checks, so a busy client pays for one per ``ttl``.
 
@@ -156,3 +144,15 @@ class VerifiedPasswords:
                     self._until.clear()  # crude, but bounded: the next calls just rehash
                 self._until[key] = self._clock() + self._ttl
         return True
+
+
+class Argon2Passwords:
+    """The password tools the credential use cases are given (gateway/services/credentials.py)."""
+
+    @staticmethod
+    def hash_password(password: str) -> str:
+        return hash_password(password)
+
+    @staticmethod
+    def new_password() -> str:
+        return new_password()

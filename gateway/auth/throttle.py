@@ -18,8 +18,8 @@ from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 
-from gateway.auth.legacy_clients import NAME_PATTERN
 from gateway.domain.errors import Throttled, Unauthenticated
+from gateway.domain.legacy_clients import NAME_PATTERN
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -11,10 +11,10 @@ from typing import Any
 import jwt
 import requests
 
-from gateway.auth.principal import Principal
 from gateway.domain.errors import (
     Unauthenticated,
 )
+from gateway.domain.principal import Principal
 
 log = logging.getLogger(__name__)
 

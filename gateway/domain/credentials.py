@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 UPSTREAMS = ("inventory", "workorders")
@@ -118,3 +118,22 @@ def secret_credential(
     """An Azure client secret as a credential."""
     fingerprint = secret_fingerprint(secret.reveal())
     return ClientCredential(client_id, CredentialKind.AZURE_SECRET, secret, fingerprint, expires_at)
+
+
+@dataclass(frozen=True)
+class RotationRequest:
+    """What an admin hands over: a secret (or password) or a certificate, never both."""
+
+    secret: Secret | None = None
+    certificate: Secret | None = None
+    client_id: str | None = None
+    expires_at: datetime | None = None
+    grace: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class RotationResult:
+    credential: CredentialInfo
+    password: Secret | None = None
+    """A generated legacy password: shown to the admin once, kept nowhere."""
+    detail: str = ""

@@ -4,6 +4,52 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+STATUS_BY_CODE: dict[str, int] = {
+    "request.invalid": 400,
+    "inventory.reservation.invalid_quantity": 400,
+    "inventory.reservation.invalid_type": 400,
+    "inventory.reservation.invalid_expiry": 400,
+    "inventory.item.not_stock_tracked": 400,
+    "credential.invalid": 400,
+    "auth.unauthenticated": 401,
+    "auth.forbidden": 403,
+    "inventory.reservation.invalid_owner": 403,
+    "workorder.not_found": 404,
+    "recipe.not_found": 404,
+    "inventory.item.not_found": 404,
+    "inventory.reservation.not_found": 404,
+    "inventory.reservation.target_not_found": 404,
+    "request.not_found": 404,
+    "credential.not_found": 404,
+    "request.method_not_allowed": 405,
+    "inventory.reservation.insufficient_stock": 409,
+    "inventory.reservation.already_released": 409,
+    "inventory.reservation.already_closed": 409,
+    "idempotency.in_progress": 409,
+    "workorder.update_in_progress": 409,
+    "workorder.precondition_failed": 412,
+    "credential.rotation_pending": 409,
+    "credential.nothing_to_retire": 409,
+    "credential.in_use": 409,
+    "credential.no_master_key": 409,
+    "request.too_large": 413,
+    "request.uri_too_long": 414,
+    "request.headers_too_large": 431,
+    "auth.throttled": 429,
+    "request.unsupported_media_type": 415,
+    "workorder.invalid_batch_quantity": 422,
+    "workorder.start_not_in_future": 422,
+    "workorder.material_not_in_recipe": 422,
+    "idempotency.key_reused": 422,
+    "credential.rejected": 422,
+    "upstream.fault": 502,
+    "upstream.unavailable": 503,
+    "upstream.timeout": 504,
+    "internal.error": 500,
+}
+"""The HTTP status of every code (SPEC §6), beside the codes: REST answers with it, SOAP picks
+the fault side (Client below 500) from it."""
+
 
 class GatewayError(Exception):
     """Root of every error the gateway answers with a code rather than a 500."""

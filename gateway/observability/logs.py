@@ -7,7 +7,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
-from adapters.correlation import correlation_id
+from gateway.observability.correlation import correlation_id
 
 FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
 

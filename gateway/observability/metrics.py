@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from adapters.correlation import correlation_id
+from gateway.observability.correlation import correlation_id
 
 REQUEST_SECONDS = Histogram(
     "gateway_request_seconds", "Inbound request latency", ["method", "route", "status"]

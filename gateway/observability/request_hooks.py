@@ -8,7 +8,7 @@ import uuid
 
 from flask import Flask, Response, g, request
 
-from adapters.correlation import HEADER, current
+from gateway.observability.correlation import HEADER, current
 from gateway.observability.metrics import observe_request
 
 access_log = logging.getLogger("gateway.access")

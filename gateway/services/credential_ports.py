@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from gateway.auth.legacy_clients import LegacyClient, StoredSecret
-from gateway.auth.passwords import Sealer
 from gateway.domain.credentials import (
     ClientCredential,
     CredentialState,
@@ -16,6 +14,26 @@ from gateway.domain.credentials import (
     Secret,
     UpstreamCredential,
 )
+from gateway.domain.legacy_clients import LegacyClient, StoredSecret
+
+
+class Sealer(Protocol):
+    """Seals the secrets a digest check needs in clear (the master keys, MultiFernet)."""
+
+    def seal(self, secret: str) -> str:
+        """``secret`` encrypted under the primary master key."""
+        ...
+
+    def open(self, sealed: str) -> str | None:
+        """The secret, or None if no master key of ours sealed it."""
+        ...
+
+
+class PasswordTools(Protocol):
+    """Hashing and generating legacy passwords (argon2id: gateway/auth/passwords.py)."""
+
+    def hash_password(self, password: str) -> str: ...
+    def new_password(self) -> str: ...
 
 
 class MasterKeyRing(Sealer, Protocol):

@@ -16,6 +16,8 @@ from gateway.domain.credentials import (
     CredentialInfo,
     CredentialState,
     ProcessReport,
+    RotationRequest,
+    RotationResult,
     Secret,
     UpstreamCredential,
     secret_credential,
@@ -37,30 +39,12 @@ from gateway.services.credential_ports import (
     CredentialRepository,
     LegacySecretRepository,
     MasterKeyRing,
+    PasswordTools,
     ReadCertificate,
 )
 from gateway.services.ports import AuditLog
 
 TARGET = "credential"
-
-
-@dataclass(frozen=True)
-class RotationRequest:
-    """What an admin hands over: a secret (or password) or a certificate, never both."""
-
-    secret: Secret | None = None
-    certificate: Secret | None = None
-    client_id: str | None = None
-    expires_at: datetime | None = None
-    grace: timedelta | None = None
-
-
-@dataclass(frozen=True)
-class RotationResult:
-    credential: CredentialInfo
-    password: Secret | None = None
-    """A generated legacy password: shown to the admin once, kept nowhere."""
-    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +66,7 @@ class Credentials:
     prover: CredentialProver
     read_certificate: ReadCertificate
     clock: Callable[[], datetime]
+    passwords: PasswordTools
     policy: CredentialPolicy = field(default_factory=CredentialPolicy)
     on_change: Callable[[], None] = lambda: None
     sleep: Callable[[float], None] = time.sleep

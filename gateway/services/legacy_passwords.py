@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gateway.auth.legacy_clients import MIN_PASSWORD_LENGTH, LegacyClient, new_secret
-from gateway.auth.passwords import new_password
-from gateway.domain.credentials import LEGACY_PREFIX, CredentialInfo, Secret
+from gateway.domain.credentials import LEGACY_PREFIX, CredentialInfo, RotationResult, Secret
 from gateway.domain.errors import CredentialInvalid, CredentialNotFound, NothingToRetire
+from gateway.domain.legacy_clients import MIN_PASSWORD_LENGTH, LegacyClient, new_secret
 from gateway.services import credential_listing
 from gateway.services.ports import AuditLog
 
-if TYPE_CHECKING:
-    from gateway.services.credentials import Credentials, RotationRequest, RotationResult
+if TYPE_CHECKING:  # for annotations only: credentials.py runs these
+    from gateway.domain.credentials import RotationRequest
+    from gateway.services.credentials import Credentials
 
 TARGET = "credential"
 
@@ -22,15 +22,13 @@ def rotate(
     credentials: Credentials, name: str, request: RotationRequest, actor: str, audit: AuditLog
 ) -> RotationResult:
     """The given or a generated password; the generated one is returned to be shown once."""
-    from gateway.services.credentials import RotationResult
-
     client = _client(credentials, name)
-    password = request.secret or Secret(new_password())
+    password = request.secret or Secret(credentials.passwords.new_password())
     if len(password.reveal()) < MIN_PASSWORD_LENGTH:
         raise CredentialInvalid(f"The password needs {MIN_PASSWORD_LENGTH} characters")
     digest = client.allows_digest  # PasswordDigest needs the new password sealed too
     sealer = credentials.require_keys() if digest else None
-    secret = new_secret(password.reveal(), sealer, digest)
+    secret = new_secret(password.reveal(), sealer, digest, credentials.passwords.hash_password)
     now = credentials.clock()
     grace = credentials.policy.legacy_grace if request.grace is None else request.grace
     credentials.legacy.rotate_secret(client.name, secret, now + grace)

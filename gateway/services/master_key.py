@@ -6,13 +6,19 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from gateway.domain.credentials import MASTER_KEY, CredentialInfo, CredentialKind, CredentialState
+from gateway.domain.credentials import (
+    MASTER_KEY,
+    CredentialInfo,
+    CredentialKind,
+    CredentialState,
+    RotationResult,
+)
 from gateway.domain.errors import CredentialInUse, NothingToRetire, RotationPending
 from gateway.services.credential_ports import MasterKeyRing
 from gateway.services.ports import AuditLog
 
-if TYPE_CHECKING:
-    from gateway.services.credentials import Credentials, RotationResult
+if TYPE_CHECKING:  # for annotations only: credentials.py runs these
+    from gateway.services.credentials import Credentials
 
 log = logging.getLogger(__name__)
 TARGET = "credential"
@@ -21,8 +27,6 @@ TARGET = "credential"
 def rotate(credentials: Credentials, actor: str, audit: AuditLog) -> RotationResult:
     """From a key file: a new key, loaded by every running process before it seals anything.
     From GATEWAY_MASTER_KEYS: re-seal under its first key (which the admin just put there)."""
-    from gateway.services.credentials import RotationResult
-
     keys = credentials.require_keys()
     keys.reload_if_changed(force=True)  # the key file as it is now, not as last looked at
     before = keys.primary_id

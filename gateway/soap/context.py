@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gateway.auth.principal import Principal
+from gateway.domain.principal import Principal
 
 if TYPE_CHECKING:
     from gateway.store.gateway_store import GatewayStore

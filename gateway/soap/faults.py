@@ -15,8 +15,7 @@ from lxml import etree
 from spyne import Fault
 from spyne.protocol.soap import Soap11
 
-from gateway.api.problems import STATUS_BY_CODE
-from gateway.domain.errors import GatewayError, RequestInvalid
+from gateway.domain.errors import STATUS_BY_CODE, GatewayError, RequestInvalid
 from gateway.soap.context import CONTEXT_KEY
 from gateway.soap.types import NAMESPACE, GatewayFault
 

@@ -20,9 +20,9 @@ from lxml import etree
 
 from gateway import xml_guard
 from gateway.auth.legacy_clients import LegacyAuthenticator
-from gateway.auth.principal import Principal
 from gateway.auth.throttle import LoginThrottle
 from gateway.domain.errors import GatewayError, RequestInvalid, Throttled, Unauthenticated
+from gateway.domain.principal import Principal
 from gateway.soap.context import CONTEXT_KEY, SoapCall
 from gateway.soap.envelope import NotAnEnvelope, operation_of, username_token, without_security
 from gateway.soap.faults import fault_document, fault_for, internal_fault, new_fault

@@ -13,9 +13,9 @@ from spyne import Application, DateTime, Decimal, Integer, ServiceBase, Unicode,
 from spyne.model.complex import Array
 from spyne.protocol.soap import Soap11
 
-from gateway.auth.roles import RESERVATION_ROLES
 from gateway.domain.errors import Forbidden, GatewayError
 from gateway.domain.model import ReservationStatus, SourceType
+from gateway.domain.roles import RESERVATION_ROLES
 from gateway.soap import operations as op
 from gateway.soap import types as t
 from gateway.soap.context import SoapCall, soap_call

@@ -11,6 +11,8 @@ import threading
 from lxml import etree
 from spyne.interface.wsdl import Wsdl11
 
+from gateway.soap.service import create_gateway_application
+
 PLACEHOLDER_ADDRESS = "http://localhost:8080/soap/gateway"
 SOAP_OVER_HTTP = "http://schemas.xmlsoap.org/soap/http"
 XS = "{http://www.w3.org/2001/XMLSchema}schema"
@@ -18,8 +20,6 @@ XS = "{http://www.w3.org/2001/XMLSchema}schema"
 
 def gateway_wsdl(address: str = PLACEHOLDER_ADDRESS) -> bytes:
     """The WSDL with ``address`` as the service's location, pretty-printed and sorted."""
-    from gateway.soap.service import create_gateway_application
-
     application = create_gateway_application()
     application.transport = SOAP_OVER_HTTP  # what spyne's WSGI server would declare
     wsdl = Wsdl11(application.interface)

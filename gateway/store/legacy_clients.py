@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gateway.auth.legacy_clients import LegacyClient, StoredSecret
+from gateway.domain.legacy_clients import LegacyClient, StoredSecret
 from gateway.store import json
 from gateway.store.database import utc_now
 from gateway.store.json import as_utc

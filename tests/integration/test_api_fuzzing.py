@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from gateway.auth.roles import ADMIN, MANAGER, STAFF
+from gateway.domain.roles import ADMIN, MANAGER, STAFF
 
 CONFORMANCE = [
     not_a_server_error,

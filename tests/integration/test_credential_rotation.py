@@ -15,9 +15,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from gateway.app import create_app
-from gateway.auth.roles import ADMIN
 from gateway.cli import main
 from gateway.domain.credentials import secret_fingerprint
+from gateway.domain.roles import ADMIN
 from gateway.store.tables import audit_entries
 from tests.integration.credential_helpers import certificate_pem, running, stock_traffic
 from tests.secret_scan import SecretScan

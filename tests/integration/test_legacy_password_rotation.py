@@ -13,10 +13,10 @@ from flask import Flask
 
 from gateway.auth.legacy_clients import LegacyAuthenticator, UsernameToken, new_client
 from gateway.auth.passwords import VerifiedPasswords, password_digest
-from gateway.auth.roles import ADMIN, STAFF
-from gateway.domain.credentials import Secret
+from gateway.domain.credentials import RotationRequest, Secret
 from gateway.domain.errors import Unauthenticated
-from gateway.services.credentials import Credentials, RotationRequest
+from gateway.domain.roles import ADMIN, STAFF
+from gateway.services.credentials import Credentials
 from gateway.store.unit_of_work import BufferedAuditLog
 from tests.secret_scan import SecretScan
 

@@ -14,7 +14,7 @@ from flask import Flask
 
 from gateway.app import create_app
 from gateway.auth.legacy_clients import new_client
-from gateway.auth.roles import ADMIN, STAFF
+from gateway.domain.roles import ADMIN, STAFF
 from gateway.store.credentials import CredentialStore
 from gateway.store.keyring import MasterKeys, ensure_key_file, read_key_file
 from tests.integration.credential_helpers import STOCK, Traffic, running

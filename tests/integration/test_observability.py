@@ -75,7 +75,7 @@ def test_metrics_cover_breakers_outbox_tokens_and_sweeps(
 def test_log_lines_are_json_with_the_correlation_id(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from adapters.correlation import current
+    from gateway.observability.correlation import current
     from gateway.observability.logs import configure_logging
 
     root = logging.getLogger()

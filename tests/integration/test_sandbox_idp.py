@@ -12,8 +12,8 @@ import requests
 
 from adapters.azure_tokens import AzureTokenProvider, TokenRetry
 from adapters.http_session import make_session
-from gateway.auth import roles
 from gateway.auth.validator import JwksCache, TokenValidator
+from gateway.domain import roles
 from gateway.domain.errors import Unauthenticated, UpstreamFault
 from sandbox.idp import RunningIdp, TokenRejected, ensure_tls_files, start_idp
 

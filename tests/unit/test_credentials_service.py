@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
+from gateway.auth.passwords import Argon2Passwords
 from gateway.domain.credentials import (
     ClientCredential,
     CredentialState,
+    RotationRequest,
     Secret,
     secret_credential,
 )
@@ -24,7 +26,7 @@ from gateway.domain.errors import (
     NothingToRetire,
     RotationPending,
 )
-from gateway.services.credentials import CredentialPolicy, Credentials, RotationRequest
+from gateway.services.credentials import CredentialPolicy, Credentials
 from gateway.store.credentials import CredentialStore
 from gateway.store.gateway_store import GatewayStore
 from gateway.store.keyring import MasterKeys, ensure_key_file, read_key_file
@@ -63,7 +65,8 @@ def provider() -> FakeProvider:
 def service(store: GatewayStore, provider: FakeProvider, keys: MasterKeys | None) -> Credentials:
     return Credentials(
         CredentialStore(store.engine), store.legacy_clients, keys, provider, not_a_certificate,
-        clock=lambda: NOW, policy=CredentialPolicy(wait_seconds=0), sleep=lambda _: None,
+        clock=lambda: NOW, passwords=Argon2Passwords(), policy=CredentialPolicy(wait_seconds=0),
+        sleep=lambda _: None,
     )  # fmt: skip
 
 

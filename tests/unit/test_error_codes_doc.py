@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gateway.api.problems import STATUS_BY_CODE
 from gateway.domain import errors
+from gateway.domain.errors import STATUS_BY_CODE
 
 DOC = Path(__file__).parents[2] / "docs" / "error-codes.md"
 

@@ -9,8 +9,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.app import create_app
-from gateway.auth.principal import Principal
-from gateway.auth.roles import ADMIN, STAFF
 from gateway.domain.errors import UpstreamUnavailable
 from gateway.domain.model import (
     Item,
@@ -20,6 +18,8 @@ from gateway.domain.model import (
     WorkOrder,
     WorkOrderStatus,
 )
+from gateway.domain.principal import Principal
+from gateway.domain.roles import ADMIN, STAFF
 from gateway.wiring import Adapters
 from tests.fakes import FakeInventory, FakeTokenValidator, FakeWorkOrders
 

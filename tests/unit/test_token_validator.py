@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from jwt.utils import base64url_encode
 
-from gateway.auth import roles
-from gateway.auth.principal import Principal
 from gateway.auth.validator import JwksCache, TokenValidator
+from gateway.domain import roles
 from gateway.domain.errors import Unauthenticated
+from gateway.domain.principal import Principal
 
 ISSUER = "https://login.example.test/tenant-a/v2.0"
 AUDIENCE = "api://reservation-gateway"

@@ -1,0 +1,109 @@
+"""Imports point one way (docs/architecture.md): entry points → services → ports ← adapters,
+with the domain at the centre importing nothing of ours. Every import counts, those inside
+functions too; TYPE_CHECKING blocks are annotations only and are skipped."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FRAMEWORKS = ("flask", "werkzeug", "zeep", "requests", "sqlalchemy", "spyne", "lxml",
+              "marshmallow", "msal", "tenacity", "alembic", "gunicorn", "webargs")  # fmt: skip
+PORTS = ("gateway.services.ports", "gateway.services.credential_ports")
+
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "gateway.domain": ("gateway.", "adapters", "sandbox", *FRAMEWORKS),
+    "gateway.services": ("gateway.api", "gateway.soap", "gateway.store", "gateway.auth",
+                         "gateway.observability", "gateway.app", "gateway.wiring",
+                         "gateway.cli", "gateway.background", "adapters", "sandbox",
+                         *FRAMEWORKS),
+    "gateway.store": ("gateway.api", "gateway.soap", "gateway.auth", "gateway.services",
+                      "adapters", "sandbox", "flask", "zeep", "requests", "spyne"),
+    "gateway.auth": ("gateway.api", "gateway.soap", "gateway.store", "gateway.services",
+                     "adapters", "sandbox", "flask"),
+    "gateway.observability": ("gateway.api", "gateway.soap", "gateway.store",
+                              "gateway.services", "gateway.auth", "adapters", "sandbox"),
+    "gateway.api": ("gateway.soap", "sandbox"),
+    "gateway.soap": ("gateway.api", "sandbox"),
+    "adapters": ("gateway.api", "gateway.soap", "gateway.store", "gateway.auth",
+                 "gateway.services", "flask", "sandbox"),
+}  # fmt: skip
+"""What each layer may not import (a port module of the services is always allowed)."""
+DOMAIN_ITSELF = "gateway.domain"
+LAZY = {("gateway.cli", "gateway.server")}
+"""Imports kept inside a function for start-up cost only (gunicorn for one CLI command)."""
+
+
+def modules() -> dict[str, list[tuple[str, int, bool]]]:
+    found: dict[str, list[tuple[str, int, bool]]] = {}
+    for path in sorted([*ROOT.glob("gateway/**/*.py"), *ROOT.glob("adapters/**/*.py")]):
+        if "migrations" in path.parts:
+            continue
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        found[name] = list(_imports(ast.parse(path.read_text())))
+    return found
+
+
+def _imports(tree: ast.Module) -> list[tuple[str, int, bool]]:
+    typing_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for node in ast.walk(block)
+    }
+    inside = {
+        id(node)
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(function)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno, id(node) in inside) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module, node.lineno, id(node) in inside))
+    return found
+
+
+def layer_of(module: str) -> str | None:
+    return next((layer for layer in FORBIDDEN if module == layer
+                 or module.startswith(layer + ".")), None)  # fmt: skip
+
+
+def test_every_import_points_the_way_the_layers_allow() -> None:
+    wrong = []
+    for module, imports in modules().items():
+        layer = layer_of(module)
+        if layer is None:
+            continue
+        for target, line, _ in imports:
+            if target.startswith(PORTS) and layer != DOMAIN_ITSELF:
+                continue
+            if layer == DOMAIN_ITSELF and target.startswith(DOMAIN_ITSELF):
+                continue
+            if any(target == bad or target.startswith(bad.rstrip(".") + ".")
+                   or (bad.endswith(".") and target.startswith(bad))
+                   for bad in FORBIDDEN[layer]):  # fmt: skip
+                wrong.append(f"{module}:{line} imports {target}")
+    assert wrong == []
+
+
+def test_no_import_hides_inside_a_function() -> None:
+    hidden = [
+        f"{module}:{line} imports {target} inside a function"
+        for module, imports in modules().items()
+        for target, line, inside in imports
+        if inside and target.startswith(("gateway", "adapters")) and (module, target) not in LAZY
+    ]
+    assert hidden == []
+
+
+def test_the_rules_would_catch_a_wrong_import() -> None:
+    assert layer_of("gateway.domain.model") == DOMAIN_ITSELF
+    assert any("flask".startswith(bad) for bad in FORBIDDEN["gateway.domain"])
+    tree = ast.parse("def f():\n    from gateway.api import x\n")
+    assert _imports(tree) == [("gateway.api", 2, True)]
