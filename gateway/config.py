@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -124,6 +125,57 @@ def load_settings(app: Flask, overrides: Mapping[str, Any] | None = None) -> Non
     if config_file.is_file():
         with config_file.open("rb") as handle:
             app.config.update({k.upper(): v for k, v in tomllib.load(handle).items()})
-    app.config.from_prefixed_env("GATEWAY")
+    app.config.update(from_environment(os.environ))
     if overrides:
         app.config.update(overrides)
+
+
+class SettingError(ValueError):
+    """A setting that cannot be read as its kind: the gateway does not start."""
+
+
+def from_environment(environ: Mapping[str, str], prefix: str = "GATEWAY_") -> dict[str, Any]:
+    """``GATEWAY_*`` variables, each read as the kind its default has.
+
+    Not Flask's ``from_prefixed_env``, which runs every value through ``json.loads``: a secret
+    such as ``123e4`` would become the float 1230000.0. Secrets and settings without a typed
+    default stay the exact string given; a number, flag, table or list that does not read as
+    one stops the start with a message naming the variable.
+    """
+    settings: dict[str, Any] = {}
+    for variable, text in environ.items():
+        if not variable.startswith(prefix):
+            continue
+        name = variable.removeprefix(prefix)
+        settings[name] = _typed(variable, text, DEFAULTS.get(name), name in SECRET_SETTINGS)
+    return settings
+
+
+def _typed(variable: str, text: str, default: Any, secret: bool) -> Any:
+    if secret or default is None or isinstance(default, str):
+        return text
+    try:
+        if isinstance(default, bool):
+            return _flag(text)
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, dict | list):
+            value = json.loads(text)
+            if not isinstance(value, type(default)):
+                raise ValueError(f"not a JSON {type(default).__name__}")
+            return value
+    except ValueError as error:
+        kind = type(default).__name__
+        raise SettingError(f"{variable}={text!r} is not a valid {kind}: {error}") from None
+    return text
+
+
+def _flag(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")

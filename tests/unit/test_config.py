@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from gateway.config import load_settings
+from gateway.config import SettingError, from_environment, load_settings
 
 
 def test_file_overrides_defaults_and_environment_overrides_file(
@@ -27,3 +27,40 @@ def test_explicit_overrides_win(monkeypatch: pytest.MonkeyPatch) -> None:
     app = Flask("t")
     load_settings(app, {"PLANT_TIMEZONE": "UTC"})
     assert app.config["PLANT_TIMEZONE"] == "UTC"
+
+
+def test_a_secret_stays_the_exact_string_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_AZURE_CLIENT_SECRET", "123e4")
+    monkeypatch.setenv("GATEWAY_INVENTORY_CLIENT_SECRET", "true")
+    monkeypatch.setenv("GATEWAY_MASTER_KEYS", "00012")
+    app = Flask("t")
+    load_settings(app)
+    assert app.config["AZURE_CLIENT_SECRET"] == "123e4"
+    assert app.config["INVENTORY_CLIENT_SECRET"] == "true"
+    assert app.config["MASTER_KEYS"] == "00012"
+
+
+def test_each_setting_reads_as_the_kind_of_its_default() -> None:
+    read = from_environment({
+        "GATEWAY_UPSTREAM_RETRY_ATTEMPTS": "5", "GATEWAY_UPSTREAM_READ_TIMEOUT": "3",
+        "GATEWAY_RESERVATION_OVERRIDE_ALLOWED": "False", "GATEWAY_DATABASE_AUTO_MIGRATE": "1",
+        "GATEWAY_WORKORDER_WAREHOUSES": '{"PLANT-A": "W01"}', "GATEWAY_PUBLIC_URL": "123",
+        "GATEWAY_UNKNOWN_THING": "[1]", "OTHER_VARIABLE": "x",
+    })  # fmt: skip
+    assert read == {
+        "UPSTREAM_RETRY_ATTEMPTS": 5, "UPSTREAM_READ_TIMEOUT": 3.0,
+        "RESERVATION_OVERRIDE_ALLOWED": False, "DATABASE_AUTO_MIGRATE": True,
+        "WORKORDER_WAREHOUSES": {"PLANT-A": "W01"}, "PUBLIC_URL": "123", "UNKNOWN_THING": "[1]",
+    }  # fmt: skip
+    assert isinstance(read["UPSTREAM_READ_TIMEOUT"], float)
+
+
+@pytest.mark.parametrize(
+    ("variable", "text"),
+    [("GATEWAY_UPSTREAM_RETRY_ATTEMPTS", "three"), ("GATEWAY_UPSTREAM_RETRY_ATTEMPTS", "2.5"),
+     ("GATEWAY_UPSTREAM_READ_TIMEOUT", "soon"), ("GATEWAY_DATABASE_AUTO_MIGRATE", "maybe"),
+     ("GATEWAY_WORKORDER_WAREHOUSES", "[1, 2]"), ("GATEWAY_WORKORDER_WAREHOUSES", "{oops")],
+)  # fmt: skip
+def test_a_setting_that_does_not_read_stops_the_start_naming_it(variable: str, text: str) -> None:
+    with pytest.raises(SettingError, match=variable):
+        from_environment({variable: text})
