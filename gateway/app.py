@@ -12,6 +12,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from gateway.api import credentials as credentials_api
 from gateway.api import feeds, health, inventory, reservations, workorders, workorders_v2
 from gateway.api.body_limit import BodyLimit, refuse_oversized_body
+from gateway.api.idempotency import commit_unit_of_work
 from gateway.api.json import DecimalJSONProvider
 from gateway.api.openapi import GatewayApi, register_path_ids
 from gateway.api.problems import register_problem_handlers
@@ -72,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"), url_prefix="/docs")
     count_outbox_with(app.extensions["gateway.store"].outbox.pending_count)
     register_problem_handlers(app)  # after Api(), which installs handlers of its own
+    app.after_request(commit_unit_of_work)
     app.wsgi_app = BodyLimit(app.wsgi_app, int(app.config["MAX_CONTENT_LENGTH"]))  # type: ignore[method-assign]
     mount_soap(app)
     return app

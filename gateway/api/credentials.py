@@ -64,11 +64,8 @@ def list_credentials() -> Any:
 @requires_any_role(ADMIN)
 def rotate(body: dict[str, Any], name: str) -> Any:
     """Rotate ``inventory``/``workorders`` (proven first), ``legacy:<client>`` or ``master-key``."""
-    uow = unit_of_work()
-    try:
-        return credentials().rotate(name, _request(body), _actor(), uow.audit)
-    finally:
-        uow.commit()  # a refused rotation is audited too
+    # A refused rotation is audited too: the request's unit of work commits whatever happens.
+    return credentials().rotate(name, _request(body), _actor(), unit_of_work().audit)
 
 
 @blp.post("/<name>/retire")
@@ -78,11 +75,7 @@ def rotate(body: dict[str, Any], name: str) -> Any:
 @requires_any_role(ADMIN)
 def retire(name: str) -> Any:
     """Forget the replaced credential (ends a legacy grace period; drops old master keys)."""
-    uow = unit_of_work()
-    try:
-        return credentials().retire(name, _actor(), uow.audit)
-    finally:
-        uow.commit()
+    return credentials().retire(name, _actor(), unit_of_work().audit)
 
 
 def _request(body: dict[str, Any]) -> RotationRequest:

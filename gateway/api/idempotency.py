@@ -1,4 +1,9 @@
-"""``Idempotency-Key`` on mutating REST calls (SPEC §8), and the commit of the unit of work."""
+"""``Idempotency-Key`` on mutating REST calls (SPEC §8): claims the key and replays answers.
+
+The unit of work is committed in one place for every REST request (``commit_unit_of_work``,
+an after-request hook): a view that writes audit entries or events cannot lose them by
+forgetting a decorator.
+"""
 
 from __future__ import annotations
 
@@ -108,23 +113,31 @@ def _request_hash() -> str:
 
 
 def _finish(response: Response, caller: str, key: str | None) -> Response:
+    """Store a successful answer with the request's writes; free the key after an error."""
+    if key is None:
+        return response
     uow = unit_of_work()
-    succeeded = 200 <= response.status_code < 300
-    if key is not None and succeeded:
+    if 200 <= response.status_code < 300:
         headers = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
         body = response.get_data(as_text=True)
         uow.also_in_transaction(
             store().idempotency.completion(caller, key, response.status_code, body, headers)
         )
-    uow.commit()  # audit, events and outbox, with the stored answer, in one transaction
-    if key is not None and not succeeded:
-        if any(plan.state is PlanState.UNDOING for plan in uow.ended_plans):
-            # Its compensations wait in the outbox: a retry now would diff against half-undone
-            # state, so the key stays taken (409) until they have run.
-            store().idempotency.unlock(caller, key)
-        else:
-            store().idempotency.release(caller, key)
-    g.pop("uow", None)
+    elif any(plan.state is PlanState.UNDOING for plan in uow.ended_plans):
+        # Its compensations wait in the outbox: a retry now would diff against half-undone
+        # state, so the key stays taken (409) until they have run.
+        uow.after_commit(lambda: store().idempotency.unlock(caller, key))
+    else:
+        uow.after_commit(lambda: store().idempotency.release(caller, key))
+    return response
+
+
+def commit_unit_of_work(response: Response) -> Response:
+    """The one commit point of a REST request: audit, events, outbox and the stored answer in
+    one transaction (an after-request hook, so it runs after ``_finish``)."""
+    uow = g.pop("uow", None)
+    if uow is not None:
+        uow.commit()
     return response
 
 

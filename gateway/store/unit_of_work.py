@@ -99,10 +99,15 @@ class SqlUnitOfWork:
         self.events = BufferedEventLog()
         self.outbox = BufferedOutbox()
         self._also: list[AfterCommit] = []
+        self._then: list[Callable[[], None]] = []
 
     def also_in_transaction(self, write: AfterCommit) -> None:
         """Another write (e.g. the idempotency record) that must commit with these."""
         self._also.append(write)
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Something to do once these writes are committed (e.g. free an idempotency key)."""
+        self._then.append(action)
 
     def commit(self) -> None:
         with self._engine.begin() as connection:
@@ -125,6 +130,9 @@ class SqlUnitOfWork:
         self.events.rows.clear()
         self.outbox.rows.clear()
         self._also.clear()
+        then, self._then = self._then, []
+        for action in then:
+            action()
 
 
 def _write_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
