@@ -11,10 +11,10 @@ from gateway.domain.errors import (
     InvalidQuantity,
     ItemNotFound,
     ItemNotStockTracked,
-    RequestInvalid,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
     ReservationNotFound,
+    UnknownWarehouse,
     UpstreamFault,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -46,7 +46,7 @@ def error_for_fault(upstream: str, fault: zeep.exceptions.Fault) -> GatewayError
     if number in LEGACY_ERRORS:
         return LEGACY_ERRORS[number](message.capitalize() or None, legacy_error=number)
     if number == UNKNOWN_WAREHOUSE:
-        return RequestInvalid({"warehouseId": ["unknown warehouse"]})
+        return UnknownWarehouse()
     return UpstreamFault(upstream, f"legacy error {number}: {message}", legacy_error=number)
 
 

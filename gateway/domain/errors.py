@@ -72,6 +72,13 @@ class RequestInvalid(GatewayError):
         self.errors = errors
 
 
+class UnknownWarehouse(RequestInvalid):
+    """The legacy system knows no such warehouse (legacy fault 120)."""
+
+    def __init__(self, detail: str | None = None, **_: Any) -> None:
+        super().__init__({"warehouseId": ["unknown warehouse"]}, detail)
+
+
 class Unauthenticated(GatewayError):
     code = "auth.unauthenticated"
     title = "Authentication required"

@@ -12,6 +12,7 @@ from gateway.domain.errors import (
     ReservationAlreadyReleased,
     ReservationNotFound,
     ReservationTargetNotFound,
+    UnknownWarehouse,
     WorkOrderNotFound,
 )
 from gateway.domain.model import (
@@ -75,8 +76,11 @@ def checked_request(
     overrides_allowed: bool,
 ) -> ReservationRequest:
     """Every check a create makes before it writes; the request it would send."""
-    level = inventory.get_stock_level(draft.item_sku_id, draft.warehouse_id)
-    draft = owned_by_warehouse(draft, caller, level.owner_id)
+    try:
+        warehouse_owner = inventory.get_stock_level(draft.item_sku_id, draft.warehouse_id).owner_id
+    except UnknownWarehouse:
+        warehouse_owner = None  # as outside the scope: which warehouses exist is not told
+    draft = owned_by_warehouse(draft, caller, warehouse_owner)
     request = reservation_request(draft, caller, reference, now, overrides_allowed)
     if request.source.type is SourceType.WORK_ORDER:
         _ensure_work_order_visible(request.source.id, caller, work_orders)

@@ -98,6 +98,8 @@ def update_work_order(
 ) -> WorkOrderReservations:
     """Check everything, write all or nothing, answer with 5.1's view of the work order."""
     posted_at = transaction_date(update.transaction_date, now)  # 1
+    # Scope first: another owner's work order is as missing as an unknown one, busy or not.
+    visible_work_order(update.work_order_id, work_orders, updater.can_see_owner)
     if not uow.plans.lock_work_order(update.work_order_id, plan_id):
         raise WorkOrderUpdateInProgress(
             f"{update.work_order_id} is being updated by another request",

@@ -230,14 +230,6 @@ def test_another_plants_work_order_updates_as_a_missing_one_and_nothing_is_writt
     assert upstream_state(sandbox, work_order) == state
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leak in gateway/services/workorder_update.py: update_work_order takes the work "
-    "order's lock before visible_work_order checks the scope, so while PLANT-A updates its "
-    "work order PLANT-B waits WORKORDER_LOCK_WAIT_SECONDS and gets 409 "
-    "workorder.update_in_progress, where a missing id is at once 404 workorder.not_found "
-    "(REST's PUT /api/v2/work-orders/{id} shares the use case)",
-)
 def test_another_plants_work_order_being_updated_still_updates_as_a_missing_one(
     soap: Callable[..., TestResponse], plant_b: Auth, sandbox: Any, gateway_app: Flask,
     work_order: str,
@@ -275,13 +267,6 @@ def test_stock_in_another_plants_warehouse_reads_as_an_unknown_item(
     assert own.status_code == 200, own.data  # its own warehouse answers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="oracle in gateway/services/inventory.py (get_stock_level catches only "
-    "ItemNotFound): an unknown warehouse is 400 request.invalid 'unknown warehouse' (legacy "
-    "fault 120, adapters/inventory_faults.py), another plant's is 404 inventory.item.not_found, "
-    "so PLANT-B learns which warehouse ids exist",
-)
 def test_stock_in_another_plants_warehouse_reads_as_in_a_missing_warehouse(
     soap: Callable[..., TestResponse], plant_b: Auth
 ) -> None:
@@ -317,13 +302,6 @@ def test_creating_in_another_plants_warehouse_is_invalid_owner_and_nothing_is_re
     assert "PLANT-A" not in refused[0].message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="oracle in gateway/services/reservations.py (checked_request reads the balance "
-    "before the scope check): a create in an unknown warehouse is 400 request.invalid 'unknown "
-    "warehouse' (legacy fault 120), in another plant's 403 inventory.reservation.invalid_owner, "
-    "so PLANT-B learns which warehouse ids exist",
-)
 def test_creating_in_another_plants_warehouse_answers_as_in_a_missing_warehouse(
     soap: Callable[..., TestResponse], plant_b: Auth
 ) -> None:
