@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask, request
@@ -17,14 +16,14 @@ from gateway.api.json import DecimalJSONProvider
 from gateway.api.openapi import GatewayApi, register_path_ids
 from gateway.api.problems import register_problem_handlers
 from gateway.api.text import NOT_XML_TEXT
+from gateway.bootstrap import EXTENSION, build_gateway, gateway_of
 from gateway.config import load_settings
 from gateway.credential_wiring import wire_credentials
 from gateway.domain.errors import RequestInvalid
 from gateway.observability.metrics import count_outbox_with
 from gateway.observability.request_hooks import install_request_hooks
 from gateway.soap import mount_soap
-from gateway.store.gateway_store import GatewayStore
-from gateway.wiring import Adapters, build_adapters
+from gateway.wiring import Adapters
 
 API_DOC_SETTINGS = {
     "API_TITLE": "Reservation gateway",
@@ -52,13 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     install_request_hooks(app)
     app.before_request(refuse_oversized_body)
     app.before_request(_refuse_control_characters)
-    app.extensions["gateway.adapters"] = adapters or build_adapters(app.config)
-    app.extensions["gateway.store"] = GatewayStore.open(
-        app.config["DATABASE_URL"],
-        auto_migrate=bool(app.config["DATABASE_AUTO_MIGRATE"]),
-        plan_lease=timedelta(seconds=float(app.config["PLAN_LEASE_SECONDS"])),
-        lock_wait=timedelta(seconds=float(app.config["WORKORDER_LOCK_WAIT_SECONDS"])),
-    )
+    app.extensions[EXTENSION] = build_gateway(app.config, adapters)
     wire_credentials(app)
     api = GatewayApi(app)
     register_path_ids(app, api)
@@ -71,7 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     api.register_blueprint(credentials_api.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"), url_prefix="/docs")
-    count_outbox_with(app.extensions["gateway.store"].outbox.pending_count)
+    count_outbox_with(gateway_of(app).store.outbox.pending_count)
     register_problem_handlers(app)  # after Api(), which installs handlers of its own
     app.after_request(commit_unit_of_work)
     app.wsgi_app = BodyLimit(app.wsgi_app, int(app.config["MAX_CONTENT_LENGTH"]))  # type: ignore[method-assign]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from gateway.bootstrap import gateway_of
 from gateway.domain.write_plan import WritePlan
 from gateway.observability.metrics import (
     EXPIRY_SWEEPS,
@@ -61,8 +62,8 @@ class Periodic:
 
 def sweep_once(app: Flask) -> int:
     """One pass of the expiry sweeper for this app's adapters and store."""
-    inventory = app.extensions["gateway.adapters"].inventory
-    store = app.extensions["gateway.store"]
+    inventory = gateway_of(app).adapters.inventory
+    store = gateway_of(app).store
     expired = expire_due(inventory, store.unit_of_work, datetime.now(UTC))
     EXPIRY_SWEEPS.inc()
     RESERVATIONS_EXPIRED.inc(expired)
@@ -71,7 +72,7 @@ def sweep_once(app: Flask) -> int:
 
 def drain_outbox_once(app: Flask) -> tuple[int, int]:
     """One pass over the outbox: run every due compensation; returns (done, failed)."""
-    wired, store = app.extensions["gateway.adapters"], app.extensions["gateway.store"]
+    wired, store = gateway_of(app).adapters, gateway_of(app).store
     run = compensation_runner(
         store.outbox, store.plans, wired.inventory, wired.work_orders, store.unit_of_work
     )
@@ -80,7 +81,7 @@ def drain_outbox_once(app: Flask) -> tuple[int, int]:
 
 def recover_plans_once(app: Flask) -> list[WritePlan]:
     """One pass of recovery: every write plan whose process died, driven to its end."""
-    wired, store = app.extensions["gateway.adapters"], app.extensions["gateway.store"]
+    wired, store = gateway_of(app).adapters, gateway_of(app).store
     ports = PlanPorts(wired.inventory, wired.work_orders, store.plans)
     ended = recover_abandoned(store.plans, ports, store.unit_of_work, datetime.now(UTC))
     WRITE_PLANS_RECOVERED.inc(len(ended))
@@ -103,6 +104,8 @@ def start_background_work(app: Flask) -> list[Periodic]:
 
 def _credential_watcher(app: Flask) -> Periodic:
     """Follows rotations while idle too, and keeps this process's report fresh."""
-    watcher = app.extensions["gateway.credential_watcher"]
+    watcher = gateway_of(app).credential_watcher
+    if watcher is None:
+        raise RuntimeError("the credential watcher is not wired yet")
     seconds = float(app.config["CREDENTIAL_CHECK_SECONDS"])
     return Periodic("credential-watcher", seconds, watcher.check, on_stop=watcher.stop)

@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 from gateway import demo
 from gateway.app import create_app
 from gateway.background import drain_outbox_once, start_background_work, sweep_once
+from gateway.bootstrap import gateway_of
 from gateway.cli_credentials import credentials_group
 from gateway.cli_legacy import legacy_clients_group
 from gateway.observability.logs import configure_logging
@@ -72,9 +73,9 @@ def outbox_group() -> None:
 def outbox_retry_command() -> None:
     """Make every pending entry due now and run one pass."""
     app = create_app()
-    app.extensions["gateway.store"].outbox.make_all_due(datetime.now(UTC))
+    gateway_of(app).store.outbox.make_all_due(datetime.now(UTC))
     done, failed = drain_outbox_once(app)
-    pending = app.extensions["gateway.store"].outbox.pending_count()
+    pending = gateway_of(app).store.outbox.pending_count()
     click.echo(f"done {done}, failed {failed}, still pending {pending}")
 
 

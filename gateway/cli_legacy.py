@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
-from flask import Flask
 
+from gateway import bootstrap
 from gateway.auth.passwords import HashCost, configure_hashing, hash_password, new_password
-from gateway.config import load_settings
+from gateway.config import read_settings
 from gateway.domain.legacy_clients import LegacyClient, new_client
 from gateway.domain.roles import RESERVATION_ROLES
 from gateway.store.gateway_store import GatewayStore
@@ -121,11 +121,9 @@ def disable_command(name: str) -> None:
 
 def open_store() -> tuple[Any, GatewayStore]:
     """Settings as the gateway reads them, and its database (no upstream adapters needed)."""
-    app = Flask("gateway-cli")
-    load_settings(app)
-    config = app.config
-    configure_hashing(HashCost.from_settings(config))  # new passwords get the configured cost
-    return config, GatewayStore.open(config["DATABASE_URL"], bool(config["DATABASE_AUTO_MIGRATE"]))
+    settings = read_settings()
+    configure_hashing(HashCost.from_settings(settings))  # new passwords get the configured cost
+    return settings, bootstrap.open_store(settings)
 
 
 def _password_from_stdin() -> str:

@@ -120,14 +120,19 @@ SECRET_SETTINGS = frozenset(
 
 def load_settings(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     """Defaults, then ``GATEWAY_CONFIG_FILE`` (or config/gateway.toml), env, then ``overrides``."""
-    app.config.update(DEFAULTS)
+    app.config.update(read_settings(overrides))
+
+
+def read_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The settings without a Flask app (the CLI): defaults, the TOML file, env, overrides."""
+    settings = dict(DEFAULTS)
     config_file = Path(os.environ.get("GATEWAY_CONFIG_FILE", ROOT / "config" / "gateway.toml"))
     if config_file.is_file():
         with config_file.open("rb") as handle:
-            app.config.update({k.upper(): v for k, v in tomllib.load(handle).items()})
-    app.config.update(from_environment(os.environ))
-    if overrides:
-        app.config.update(overrides)
+            settings.update({k.upper(): v for k, v in tomllib.load(handle).items()})
+    settings.update(from_environment(os.environ))
+    settings.update(overrides or {})
+    return settings
 
 
 class SettingError(ValueError):

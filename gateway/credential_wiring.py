@@ -17,6 +17,7 @@ from adapters.azure_credentials import (
 from adapters.azure_tokens import AzureTokenProvider
 from adapters.http_session import make_session
 from gateway.auth.passwords import Argon2Passwords
+from gateway.bootstrap import gateway_of
 from gateway.domain.credentials import UPSTREAMS, ClientCredential, Secret
 from gateway.services.credential_watch import CredentialWatcher, Sink
 from gateway.services.credentials import CredentialPolicy, Credentials
@@ -46,8 +47,8 @@ def build_credentials(settings: Mapping[str, Any], store: GatewayStore) -> Crede
 
 def wire_credentials(app: Flask) -> None:
     """Seed, then follow the stored credentials; ``gateway.credentials`` holds the use cases."""
-    store: GatewayStore = app.extensions["gateway.store"]
-    providers = app.extensions["gateway.adapters"].token_providers
+    store: GatewayStore = gateway_of(app).store
+    providers = gateway_of(app).adapters.token_providers
     credentials = build_credentials(app.config, store)
     if credentials.keys is None and credentials.store.current_versions():
         raise RuntimeError(
@@ -65,8 +66,8 @@ def wire_credentials(app: Flask) -> None:
     for provider in providers.values():
         provider.watch(watcher.maybe_check)
     watcher.check()  # stored credentials replace the settings' before the first token
-    app.extensions["gateway.credentials"] = credentials
-    app.extensions["gateway.credential_watcher"] = watcher
+    gateway = gateway_of(app)
+    gateway.credentials, gateway.credential_watcher = credentials, watcher
 
 
 def _seed(credentials: Credentials, settings: Mapping[str, Any], store: GatewayStore) -> None:

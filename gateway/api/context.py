@@ -1,29 +1,38 @@
-"""What create_app chose (adapters, store), and the request's unit of work, for views."""
+"""What the composition root built (gateway/bootstrap.py), and the request's unit of work."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flask import current_app, g
 
-if TYPE_CHECKING:
-    from gateway.store.gateway_store import GatewayStore
-    from gateway.store.unit_of_work import SqlUnitOfWork
-    from gateway.wiring import Adapters
+from gateway.bootstrap import Gateway, gateway_of
+from gateway.services.desks import ReservationDesk, WorkOrderDesk
+from gateway.store.gateway_store import GatewayStore
+from gateway.store.unit_of_work import SqlUnitOfWork
+from gateway.wiring import Adapters
+
+
+def gateway() -> Gateway:
+    return gateway_of(current_app)
+
+
+def reservation_desk() -> ReservationDesk:
+    return gateway().reservations
+
+
+def work_order_desk() -> WorkOrderDesk:
+    return gateway().work_orders
 
 
 def adapters() -> Adapters:
-    found: Adapters = current_app.extensions["gateway.adapters"]
-    return found
+    return gateway().adapters
 
 
 def store() -> GatewayStore:
-    found: GatewayStore = current_app.extensions["gateway.store"]
-    return found
+    return gateway().store
 
 
 def unit_of_work() -> SqlUnitOfWork:
-    """This request's unit of work (one per request, committed by ``@idempotent``)."""
+    """This request's unit of work (one per request, committed after the view)."""
     if "uow" not in g:
         g.uow = store().unit_of_work(g.get("correlation_id"))
     uow: SqlUnitOfWork = g.uow

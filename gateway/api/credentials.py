@@ -20,6 +20,7 @@ from gateway.api.credential_schemas import (
     RotationSchema,
 )
 from gateway.api.parser import Blueprint
+from gateway.bootstrap import credentials_of, gateway_of
 from gateway.domain.credentials import RotationRequest, Secret
 from gateway.domain.roles import ADMIN
 from gateway.services.credentials import Credentials
@@ -40,7 +41,7 @@ def _never_cached(response: Response) -> Response:
 
 
 def credentials() -> Credentials:
-    found: Credentials = current_app.extensions["gateway.credentials"]
+    found: Credentials = credentials_of(gateway_of(current_app))
     return found
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
-from gateway.api.context import adapters
+from gateway.api.context import reservation_desk
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import StockLevelSchema, StockQuery
 from gateway.domain.roles import RESERVATION_ROLES
-from gateway.services.inventory import get_stock_level
 
 blp = Blueprint("inventory", __name__, url_prefix="/api/inventory", description="Inventory")
 blp.before_request(authenticate)
@@ -22,4 +21,4 @@ blp.before_request(authenticate)
 @requires_any_role(*RESERVATION_ROLES)
 def stock_level(sku: str, warehouse_id: str) -> Any:
     """The item's stock level in one warehouse; ``available`` is the ATP figure."""
-    return get_stock_level(sku, warehouse_id, adapters().inventory, current_principal())
+    return reservation_desk().stock_level(sku, warehouse_id, current_principal())

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
-
 from gateway.api.auth import authenticate, current_principal, requires_any_role
-from gateway.api.context import adapters, unit_of_work
+from gateway.api.context import reservation_desk, unit_of_work
 from gateway.api.idempotency import idempotent, request_reference
 from gateway.api.parser import Blueprint
 from gateway.api.reservation_schemas import (
@@ -25,9 +22,7 @@ from gateway.domain.payloads import consumption_from_payload, reservation_from_p
 from gateway.domain.reservation_rules import ReservationDraft
 from gateway.domain.roles import RESERVATION_ROLES
 from gateway.domain.write_plan import WritePlan
-from gateway.services import reservations
 from gateway.services.references import upstream_reference
-from gateway.services.reservation_batch import reserve_all
 
 blp = Blueprint("reservations", __name__, url_prefix="/api/inventory", description="Reservations")
 blp.before_request(authenticate)
@@ -44,10 +39,6 @@ def _made(plan: WritePlan) -> list[Reservation]:
     return [reservation_from_payload(step.result or {}) for step in plan.steps]
 
 
-def _overrides_allowed() -> bool:
-    return bool(current_app.config["RESERVATION_OVERRIDE_ALLOWED"])
-
-
 @blp.post("/reservations")
 @blp.arguments(ReservationCreateSchema)
 @blp.response(201, ReservationSchema)
@@ -56,11 +47,7 @@ def _overrides_allowed() -> bool:
 @idempotent(final_answer=lambda plan: _made(plan)[0])
 def create_reservation(draft: ReservationDraft) -> Any:
     """Reserve stock: available drops, on-hand does not. Honours ``Idempotency-Key``."""
-    wired = adapters()
-    return reservations.reserve(
-        draft, current_principal(), fresh_reference(), wired.inventory, wired.work_orders,
-        unit_of_work(), datetime.now(UTC), _overrides_allowed(),
-    )  # fmt: skip
+    return reservation_desk().reserve(draft, current_principal(), fresh_reference(), unit_of_work())
 
 
 @blp.post("/reservations/batch")
@@ -70,11 +57,8 @@ def create_reservation(draft: ReservationDraft) -> Any:
 @idempotent(final_answer=lambda plan: {"reservations": _made(plan)})
 def create_reservations(batch: dict[str, list[ReservationDraft]]) -> Any:
     """Reserve every line or none (a failing line cancels the lines already made)."""
-    wired = adapters()
-    made = reserve_all(
-        batch["lines"], current_principal(), fresh_reference(), wired.inventory,
-        wired.work_orders, unit_of_work(), datetime.now(UTC), _overrides_allowed(),
-    )  # fmt: skip
+    desk, caller = reservation_desk(), current_principal()
+    made = desk.reserve_all(batch["lines"], caller, fresh_reference(), unit_of_work())
     return {"reservations": made}
 
 
@@ -84,10 +68,10 @@ def create_reservations(batch: dict[str, list[ReservationDraft]]) -> Any:
 @idempotent(final_answer=lambda plan: reservation_from_payload(plan.steps[0].result or {}))
 def release_reservation(reservation_id: str) -> Any:
     """OPEN → RELEASED (yours, or anyone's in scope as Manager/Owner)."""
-    return reservations.release(
-        reservation_id, current_principal(), request_reference("RL"), adapters().inventory,
-        unit_of_work(),
-    )  # fmt: skip
+    reference = request_reference("RL")
+    return reservation_desk().release(
+        reservation_id, current_principal(), reference, unit_of_work()
+    )
 
 
 @blp.put("/reservations/<id:reservation_id>/consume")
@@ -96,10 +80,10 @@ def release_reservation(reservation_id: str) -> Any:
 @idempotent(final_answer=lambda plan: consumption_from_payload(plan.steps[0].result or {}))
 def consume_reservation(reservation_id: str) -> Any:
     """Fulfilment: OPEN → CLOSED, on-hand and reserved drop; returns the transaction."""
-    return reservations.consume(
-        reservation_id, current_principal(), request_reference("CNS"), adapters().inventory,
-        unit_of_work(),
-    )  # fmt: skip
+    reference = request_reference("CNS")
+    return reservation_desk().consume(
+        reservation_id, current_principal(), reference, unit_of_work()
+    )
 
 
 @blp.get("/reservations")
@@ -108,9 +92,8 @@ def consume_reservation(reservation_id: str) -> Any:
 @requires_any_role(*RESERVATION_ROLES)
 def list_reservations(offset: int, limit: int, **criteria: Any) -> Any:
     """Reservations in your owner scope, highest priority first, then oldest."""
-    return reservations.list_reservations(
-        ReservationSearch(**criteria), current_principal(), adapters().inventory, offset, limit
-    )
+    search = ReservationSearch(**criteria)
+    return reservation_desk().search(search, current_principal(), offset, limit)
 
 
 @blp.get("/reservations/<id:reservation_id>")
@@ -118,9 +101,7 @@ def list_reservations(offset: int, limit: int, **criteria: Any) -> Any:
 @requires_any_role(*RESERVATION_ROLES)
 def get_reservation(reservation_id: str) -> Any:
     """One reservation; another owner's is not found."""
-    return reservations.visible_reservation(
-        reservation_id, current_principal(), adapters().inventory
-    )
+    return reservation_desk().get(reservation_id, current_principal())
 
 
 @blp.get("/alerts/low-stock")
@@ -128,4 +109,4 @@ def get_reservation(reservation_id: str) -> Any:
 @requires_any_role(*RESERVATION_ROLES)
 def low_stock_alerts() -> Any:
     """Stock levels whose available is at or below the reorder point."""
-    return reservations.low_stock(current_principal(), adapters().inventory)
+    return reservation_desk().low_stock(current_principal())

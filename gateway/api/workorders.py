@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
-from gateway.api.context import adapters
+from gateway.api.context import work_order_desk
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import WorkOrderReservationsQuery, WorkOrderReservationsSchema
 from gateway.domain.roles import RESERVATION_ROLES
 from gateway.services.workorders import (
     ReservationFilter,
-    get_work_order_reservations,
     work_order_etag,
 )
 
@@ -27,13 +26,7 @@ blp.before_request(authenticate)
 @requires_any_role(*RESERVATION_ROLES)
 def work_order_reservations(work_order_id: str, **filters: Any) -> Any:
     """The work order's materials, each with its reservations (location, lot, quantity)."""
-    wired = adapters()
-    view = get_work_order_reservations(
-        work_order_id,
-        wired.work_orders,
-        wired.inventory,
-        keep=ReservationFilter(**filters),
-        can_see_owner=current_principal().can_see_owner,
-    )
+    keep, caller = ReservationFilter(**filters), current_principal()
+    view = work_order_desk().reservations(work_order_id, caller.can_see_owner, keep)
     # The v2 update takes it back in If-Match (read-modify-write without lost updates).
     return view, 200, {"ETag": work_order_etag(view.work_order)}

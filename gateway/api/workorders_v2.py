@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from marshmallow import Schema, fields, post_load, validate
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.bounded import Identifier, LegacyQuantity, LegacyTimestamp
-from gateway.api.context import adapters, unit_of_work
+from gateway.api.context import unit_of_work, work_order_desk
 from gateway.api.idempotency import idempotent
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import WorkOrderReservationsSchema
@@ -20,10 +19,7 @@ from gateway.domain.rules import RequestedMaterial
 from gateway.services.workorder_update import (
     Updater,
     WorkOrderUpdate,
-    new_plan_id,
-    update_work_order,
 )
-from gateway.services.workorders import get_work_order_reservations
 
 blp = Blueprint(
     "work-orders-v2", __name__, url_prefix="/api/v2/work-orders", description="Work orders (v2)"
@@ -90,7 +86,7 @@ class WorkOrderUpdateQuery(Schema):
 @idempotent(final_answer=lambda plan: _view(plan.target_id))
 def update(body: dict[str, Any], work_order_id: str, recipe_name: str) -> Any:
     """Update batch, start and materials all or nothing; answers like the reservations view."""
-    wired, principal = adapters(), current_principal()
+    principal = current_principal()
     change = WorkOrderUpdate(
         work_order_id=work_order_id,
         recipe_name=recipe_name,
@@ -100,22 +96,10 @@ def update(body: dict[str, Any], work_order_id: str, recipe_name: str) -> Any:
         materials=tuple(body["materials"]),
         if_match=request.headers.get("If-Match"),
     )
-    return update_work_order(
-        change,
-        Updater(principal.subject, principal.can_see_owner),
-        new_plan_id(),
-        wired.work_orders,
-        wired.inventory,
-        unit_of_work(),
-        datetime.now(UTC),
-        current_app.config.get("WORKORDER_WAREHOUSES") or {},
-    )
+    updater = Updater(principal.subject, principal.can_see_owner)
+    return work_order_desk().update(change, updater, unit_of_work())
 
 
 def _view(work_order_id: str) -> Any:
     """The reservations view after an update whose plan another process finished."""
-    wired = adapters()
-    return get_work_order_reservations(
-        work_order_id, wired.work_orders, wired.inventory,
-        can_see_owner=current_principal().can_see_owner,
-    )  # fmt: skip
+    return work_order_desk().reservations(work_order_id, current_principal().can_see_owner)

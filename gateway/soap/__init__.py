@@ -14,6 +14,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from gateway.auth.legacy_clients import LegacyAuthenticator
 from gateway.auth.passwords import HashCost, VerifiedPasswords, configure_hashing
 from gateway.auth.throttle import LoginThrottle, ThrottlePolicy
+from gateway.bootstrap import credentials_of, gateway_of
 from gateway.soap.gate import SoapGate
 from gateway.soap.service import create_gateway_application
 from gateway.soap.types import GatewayFault
@@ -45,9 +46,9 @@ def mount_soap(app: Flask) -> None:
     config = app.config
     configure_hashing(HashCost.from_settings(config))
     authenticator = LegacyAuthenticator(
-        clients=app.extensions["gateway.store"].legacy_clients,
+        clients=gateway_of(app).store.legacy_clients,
         passwords=VerifiedPasswords(float(config["LEGACY_AUTH_CACHE_SECONDS"])),
-        box=app.extensions["gateway.credentials"].keys,  # re-read when the key file changes
+        box=credentials_of(gateway_of(app)).keys,  # re-read when the key file changes
         max_age=timedelta(seconds=float(config["SOAP_TOKEN_MAX_AGE_SECONDS"])),
     )
     soap = WsgiApplication(create_gateway_application())
@@ -68,4 +69,4 @@ def _throttle_storage(app: Flask) -> Storage:
         if not isinstance(storage, Storage):
             raise ValueError("GATEWAY_RATE_LIMIT_URL names an asyncio storage; use redis://…")
         return storage
-    return DatabaseThrottleStorage(app.extensions["gateway.store"].engine)
+    return DatabaseThrottleStorage(gateway_of(app).store.engine)

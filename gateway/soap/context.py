@@ -1,17 +1,16 @@
-"""What one SOAP call works with: the caller, the adapters, its unit of work, settings."""
+"""What one SOAP call works with: the caller, the gateway (gateway/bootstrap.py), its unit of
+work."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gateway.domain.principal import Principal
 
 if TYPE_CHECKING:
-    from gateway.store.gateway_store import GatewayStore
+    from gateway.bootstrap import Gateway
     from gateway.store.unit_of_work import SqlUnitOfWork
-    from gateway.wiring import Adapters
 
 CONTEXT_KEY = "gateway.soap.call"
 """Where the gate leaves the SoapCall in the WSGI environ for the spyne service."""
@@ -20,9 +19,7 @@ CONTEXT_KEY = "gateway.soap.call"
 @dataclass
 class SoapCall:
     correlation_id: str
-    adapters: Adapters
-    store: GatewayStore
-    settings: Mapping[str, Any]
+    gateway: Gateway
     principal: Principal | None = None
     _uow: SqlUnitOfWork | None = field(default=None, repr=False)
 
@@ -36,7 +33,7 @@ class SoapCall:
     def uow(self) -> SqlUnitOfWork:
         """The call's unit of work, made on first use (reads never open one)."""
         if self._uow is None:
-            self._uow = self.store.unit_of_work(self.correlation_id)
+            self._uow = self.gateway.store.unit_of_work(self.correlation_id)
         return self._uow
 
     def commit(self) -> None:

@@ -21,6 +21,7 @@ from lxml import etree
 from gateway import xml_guard
 from gateway.auth.legacy_clients import LegacyAuthenticator
 from gateway.auth.throttle import LoginThrottle
+from gateway.bootstrap import gateway_of
 from gateway.domain.errors import GatewayError, RequestInvalid, Throttled, Unauthenticated
 from gateway.domain.principal import Principal
 from gateway.soap.context import CONTEXT_KEY, SoapCall
@@ -97,14 +98,7 @@ class SoapGate:
         cleaned = without_security(root)
         environ["wsgi.input"] = io.BytesIO(cleaned)
         environ["CONTENT_LENGTH"] = str(len(cleaned))
-        extensions = self._app.extensions
-        return SoapCall(
-            correlation_id,
-            extensions["gateway.adapters"],
-            extensions["gateway.store"],
-            self._app.config,
-            principal,
-        )
+        return SoapCall(correlation_id, gateway_of(self._app), principal)
 
     def _envelope(self, environ: dict[str, Any]) -> etree._Element:
         length = _content_length(environ)

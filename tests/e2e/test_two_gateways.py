@@ -80,7 +80,7 @@ def test_an_idempotency_key_is_one_request_across_both_processes(
 def test_both_sweepers_expire_a_reservation_once(
     gateways: list[str], staff_a: dict[str, str], gateway_app: Any
 ) -> None:
-    inventory = gateway_app.extensions["gateway.adapters"].inventory
+    inventory = gateway_app.extensions["gateway"].adapters.inventory
     made = inventory.reserve(
         ReservationRequest(
             reference=f"TWO-{uuid.uuid4().hex[:12]}", item_sku_id="RM-1002", warehouse_id="W02",

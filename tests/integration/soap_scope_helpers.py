@@ -98,7 +98,7 @@ def state_of(
     """Balances, the sources' reservations and transactions, the work orders, the sandbox's
     write calls and the gateway's own records."""
     store = sandbox.inventory_store
-    with app.extensions["gateway.store"].engine.connect() as connection:
+    with app.extensions["gateway"].store.engine.connect() as connection:
         gateway = {t.name: connection.scalar(select(func.count()).select_from(t))
                    for t in GATEWAY_TABLES}  # fmt: skip
     return {

@@ -89,7 +89,7 @@ def new_secret(identity: Any, client_id: str, scan: SecretScan) -> str:
 
 
 def inventory_versions(app: Flask) -> dict[str, int]:
-    return app.extensions["gateway.credential_watcher"].applied
+    return app.extensions["gateway"].credential_watcher.applied
 
 
 def test_eight_threads_see_no_failed_request_while_the_secret_is_rotated_and_the_old_removed(
@@ -242,7 +242,7 @@ def test_retire_is_refused_while_a_running_process_still_uses_the_previous_crede
     )
 
     refused = idle.test_client().post(RETIRE, headers=admin)
-    idle.extensions["gateway.credential_watcher"].check()  # it catches up (its next request)
+    idle.extensions["gateway"].credential_watcher.check()  # it catches up (its next request)
     retired = idle.test_client().post(RETIRE, headers=admin)
 
     assert refused.status_code == 409
@@ -275,7 +275,7 @@ def test_listing_shows_names_kinds_fingerprints_and_dates_and_staff_may_not_see_
 
 def audit_actions(app: Flask, target: str) -> list[str]:
     query = select(audit_entries.c.action).where(audit_entries.c.target_id == target)
-    with app.extensions["gateway.store"].engine.connect() as connection:
+    with app.extensions["gateway"].store.engine.connect() as connection:
         return list(connection.execute(query.order_by(audit_entries.c.id)).scalars())
 
 

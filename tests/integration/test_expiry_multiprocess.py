@@ -26,7 +26,7 @@ def test_two_processes_expire_each_reservation_exactly_once(
     gateway_settings: dict[str, Any], postgres_url: str
 ) -> None:
     app = create_app({**gateway_settings, "DATABASE_URL": postgres_url})
-    inventory = app.extensions["gateway.adapters"].inventory
+    inventory = app.extensions["gateway"].adapters.inventory
     past = datetime.now(UTC) - timedelta(minutes=1)
     made = [
         inventory.reserve(
@@ -46,7 +46,7 @@ def test_two_processes_expire_each_reservation_exactly_once(
     ]
     outputs = [p.communicate(timeout=120)[0] for p in sweepers]
     assert [p.returncode for p in sweepers] == [0, 0], outputs
-    engine = app.extensions["gateway.store"].engine
+    engine = app.extensions["gateway"].store.engine
     with engine.connect() as connection:
         for reservation_id in made:
             published = connection.execute(

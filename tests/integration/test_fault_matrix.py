@@ -24,17 +24,18 @@ from tests.soap_helpers import NS, PATH
 PASSWORD = "fault-matrix-password"
 FAULTS = {
     "down": ({"error_rate": 1.0}, "upstream.unavailable"),
-    "slow": ({"latency_ms": 1500}, "upstream.timeout"),
+    "slow": ({"latency_ms": 6000}, "upstream.timeout"),  # three times the read timeout
     "legacy fault": ({"soap_fault": 999}, "upstream.fault"),
 }
 
 
 @pytest.fixture(scope="module")
 def fault_app(gateway_settings: dict[str, Any], database_url: str) -> Flask:
-    """No retries, a short read timeout; breakers out of the way (they have their own tests)."""
+    """No retries; a read timeout short enough for the slow cases and long enough that a
+    loaded machine still answers the others in time; breakers out of the way."""
     return create_app({
         **gateway_settings, "DATABASE_URL": database_url,
-        "UPSTREAM_READ_TIMEOUT": 0.5, "UPSTREAM_RETRY_ATTEMPTS": 1,
+        "UPSTREAM_READ_TIMEOUT": 2.0, "UPSTREAM_RETRY_ATTEMPTS": 1,
     })  # fmt: skip
 
 
@@ -106,9 +107,9 @@ def test_work_order_update_under_a_work_order_service_fault_writes_nothing(
 @pytest.fixture(scope="module")
 def soap(fault_app: Flask) -> Iterator[Any]:
     name = f"mes-{uuid.uuid4().hex[:10]}"
-    fault_app.extensions["gateway.store"].legacy_clients.add(new_client(
+    fault_app.extensions["gateway"].store.legacy_clients.add(new_client(
         name, frozenset({"Reservations.Staff"}), frozenset({"PLANT-A"}), PASSWORD,
-        fault_app.extensions["gateway.credentials"].keys, False, datetime.now(UTC),
+        fault_app.extensions["gateway"].credentials.keys, False, datetime.now(UTC),
     ))  # fmt: skip
     with serving(fault_app) as base:
         client = zeep.Client(base + PATH + "?wsdl", wsse=UsernameToken(name, PASSWORD))

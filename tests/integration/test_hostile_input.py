@@ -70,7 +70,7 @@ HOSTILE: list[tuple[str, str, int, str]] = [
 
 @pytest.fixture
 def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway.adapters"].inventory
+    return gateway_app.extensions["gateway"].adapters.inventory
 
 
 @pytest.fixture

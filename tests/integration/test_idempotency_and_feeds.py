@@ -16,7 +16,7 @@ from tests.integration.reservation_helpers import body, problem_code
 
 @pytest.fixture
 def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway.adapters"].inventory
+    return gateway_app.extensions["gateway"].adapters.inventory
 
 
 def keyed(headers: dict[str, str]) -> dict[str, str]:

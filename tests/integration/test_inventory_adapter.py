@@ -39,7 +39,7 @@ from gateway.domain.model import (
 
 @pytest.fixture(scope="module")
 def inventory(gateway_app: Any) -> InventorySoapClient:
-    client: InventorySoapClient = gateway_app.extensions["gateway.adapters"].inventory
+    client: InventorySoapClient = gateway_app.extensions["gateway"].adapters.inventory
     return client
 
 

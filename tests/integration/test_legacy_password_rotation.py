@@ -37,10 +37,10 @@ def client_name(gateway_app: Flask, secret_scan: SecretScan) -> str:
     """A legacy client that may use PasswordDigest (so its password is sealed as well)."""
     secret_scan.watch(OLD_PASSWORD)
     name = f"mes-{uuid.uuid4().hex[:10]}"
-    keys = gateway_app.extensions["gateway.credentials"].keys
+    keys = gateway_app.extensions["gateway"].credentials.keys
     client = new_client(name, frozenset({STAFF}), frozenset({"PLANT-A"}), OLD_PASSWORD, keys,
                         True, NOW)  # fmt: skip
-    gateway_app.extensions["gateway.store"].legacy_clients.add(client)
+    gateway_app.extensions["gateway"].store.legacy_clients.add(client)
     return name
 
 
@@ -51,14 +51,14 @@ def clock() -> Clock:
 
 @pytest.fixture
 def credentials(gateway_app: Flask, clock: Clock) -> Credentials:
-    service: Credentials = gateway_app.extensions["gateway.credentials"]
+    service: Credentials = gateway_app.extensions["gateway"].credentials
     return replace(service, clock=clock)
 
 
 @pytest.fixture
 def authenticator(gateway_app: Flask, clock: Clock) -> LegacyAuthenticator:
-    store = gateway_app.extensions["gateway.store"]
-    keys = gateway_app.extensions["gateway.credentials"].keys
+    store = gateway_app.extensions["gateway"].store
+    keys = gateway_app.extensions["gateway"].credentials.keys
     return LegacyAuthenticator(store.legacy_clients, VerifiedPasswords(ttl=0), keys, clock=clock)
 
 

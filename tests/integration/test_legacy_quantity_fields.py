@@ -41,7 +41,7 @@ SKU, WAREHOUSE = "RM-1025", "W01"  # allows negative stock: only the quantity's 
 
 @pytest.fixture(scope="module")
 def inventory(gateway_app: Any) -> InventorySoapClient:
-    client: InventorySoapClient = gateway_app.extensions["gateway.adapters"].inventory
+    client: InventorySoapClient = gateway_app.extensions["gateway"].adapters.inventory
     return client
 
 

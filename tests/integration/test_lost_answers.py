@@ -27,7 +27,7 @@ EVERY_ANSWER = 2 * ATTEMPTS
 
 @pytest.fixture
 def inventory(gateway_app: Flask) -> InventorySoapClient:
-    client: InventorySoapClient = gateway_app.extensions["gateway.adapters"].inventory
+    client: InventorySoapClient = gateway_app.extensions["gateway"].adapters.inventory
     return client
 
 

@@ -57,10 +57,10 @@ def make_app(
 def digest_client(app: Flask, secret_scan: SecretScan) -> str:
     secret_scan.watch(PASSWORD)
     name = f"mes-{uuid.uuid4().hex[:10]}"
-    keys = app.extensions["gateway.credentials"].keys
+    keys = app.extensions["gateway"].credentials.keys
     client = new_client(name, frozenset({STAFF}), frozenset({"PLANT-A"}), PASSWORD, keys, True,
                         datetime.now(UTC))  # fmt: skip
-    app.extensions["gateway.store"].legacy_clients.add(client)
+    app.extensions["gateway"].store.legacy_clients.add(client)
     return name
 
 
@@ -105,7 +105,7 @@ def test_rotating_the_master_key_reseals_everything_while_two_processes_serve(
     assert one.failures == [] and two.failures == []
     remaining = read_key_file(key_file)
     assert len(remaining) == 1 and remaining != [old_key]
-    sealed = CredentialStore(first.extensions["gateway.store"].engine).sealed_values()
+    sealed = CredentialStore(first.extensions["gateway"].store.engine).sealed_values()
     assert len(sealed) == 3  # inventory, workorders and the digest client's password
     new_alone, old_alone = MasterKeys(remaining), MasterKeys([old_key])
     assert all(new_alone.open(value.sealed) for value in sealed)

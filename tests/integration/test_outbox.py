@@ -41,7 +41,7 @@ def test_failed_cancellation_of_a_batch_is_retried_from_the_outbox(
     assert drain_outbox_once(gateway_app) == (0, 0)  # not due again yet
 
     faults.inventory.knobs.reset()
-    gateway_app.extensions["gateway.store"].outbox.make_all_due(_now())
+    gateway_app.extensions["gateway"].store.outbox.make_all_due(_now())
     done, failed = drain_outbox_once(gateway_app)
 
     assert done >= 1 and failed == 0

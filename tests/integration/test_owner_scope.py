@@ -43,7 +43,7 @@ def test_another_plants_work_order_reads_as_a_missing_one(
 def test_another_plants_work_order_as_a_target_is_missing_and_nothing_is_reserved(
     client: FlaskClient, staff_b: dict[str, str], gateway_app: Flask
 ) -> None:
-    inventory = gateway_app.extensions["gateway.adapters"].inventory
+    inventory = gateway_app.extensions["gateway"].adapters.inventory
     before = inventory.get_stock_level("RM-1007", "W03").available
 
     def reserve(work_order_id: str) -> Any:
@@ -64,7 +64,7 @@ def test_another_plants_work_order_as_a_target_is_missing_and_nothing_is_reserve
 def test_another_plants_reservation_reads_releases_and_consumes_as_a_missing_one(
     client: FlaskClient, staff_a: dict[str, str], staff_b: dict[str, str], gateway_app: Flask
 ) -> None:
-    inventory = gateway_app.extensions["gateway.adapters"].inventory
+    inventory = gateway_app.extensions["gateway"].adapters.inventory
     made = create(client, staff_a, quantity=Decimal(1)).get_json()
     missing = "999999999"
 
@@ -97,7 +97,7 @@ def test_stock_in_another_plants_warehouse_reads_as_an_unknown_item(
 def test_reserving_in_another_plants_warehouse_is_refused_and_writes_nothing(
     client: FlaskClient, staff_b: dict[str, str], gateway_app: Flask
 ) -> None:
-    inventory = gateway_app.extensions["gateway.adapters"].inventory
+    inventory = gateway_app.extensions["gateway"].adapters.inventory
     before = inventory.get_stock_level("RM-1001", "W01").available
     for owner in ("PLANT-B", None):
         refused = create(client, staff_b, sku="RM-1001", warehouseId="W01", ownerId=owner)

@@ -29,7 +29,7 @@ SKU, WAREHOUSE = "RM-1163", "W02"
 def test_random_sequences_keep_available_reserved_and_on_hand_consistent(
     gateway_app: Flask, staff_a: dict[str, str]
 ) -> None:
-    inventory = gateway_app.extensions["gateway.adapters"].inventory
+    inventory = gateway_app.extensions["gateway"].adapters.inventory
 
     class Books(RuleBasedStateMachine):
         """The model: what we expect the legacy system's balance to say after each step."""

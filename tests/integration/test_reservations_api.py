@@ -28,7 +28,7 @@ def staff_b(mint: Callable[..., str]) -> dict[str, str]:
 
 @pytest.fixture
 def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway.adapters"].inventory
+    return gateway_app.extensions["gateway"].adapters.inventory
 
 
 def test_create_reduces_available_not_on_hand(

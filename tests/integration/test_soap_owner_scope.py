@@ -44,13 +44,13 @@ Auth = dict[str, str]
 @pytest.fixture(scope="module")
 def legacy(gateway_app: Flask) -> Callable[..., Auth]:
     """HTTP Basic headers of a fresh legacy client of ``owner`` with ``role``."""
-    box = gateway_app.extensions["gateway.credentials"].keys
+    box = gateway_app.extensions["gateway"].credentials.keys
 
     def add(owner: str, role: str = "Reservations.Staff") -> Auth:
         name = f"mes-{uuid.uuid4().hex[:10]}"
         client = new_client(name, frozenset({role}), frozenset({owner}), PASSWORD, box, False,
                             datetime.now(UTC))  # fmt: skip
-        gateway_app.extensions["gateway.store"].legacy_clients.add(client)
+        gateway_app.extensions["gateway"].store.legacy_clients.add(client)
         return basic(name, PASSWORD)
 
     return add
@@ -234,7 +234,7 @@ def test_another_plants_work_order_being_updated_still_updates_as_a_missing_one(
     soap: Callable[..., TestResponse], plant_b: Auth, sandbox: Any, gateway_app: Flask,
     work_order: str,
 ) -> None:  # fmt: skip
-    plans = gateway_app.extensions["gateway.store"].plans
+    plans = gateway_app.extensions["gateway"].store.plans
     assert plans.lock_work_order(work_order, "plant-a-update")  # PLANT-A's update is running
     wait, plans.lock_wait = plans.lock_wait, timedelta(seconds=0.2)
     try:

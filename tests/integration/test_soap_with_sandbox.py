@@ -33,14 +33,14 @@ def soap_url(gateway_app: Flask) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def register(gateway_app: Flask) -> Callable[..., str]:
     """Add a legacy client with a unique name; returns the name."""
-    box = gateway_app.extensions["gateway.credentials"].keys
+    box = gateway_app.extensions["gateway"].credentials.keys
 
     def add(role: str = "Reservations.Staff", owner: str = "PLANT-A", digest: bool = True) -> str:
         name = f"mes-{uuid.uuid4().hex[:10]}"
         client = new_client(
             name, frozenset({role}), frozenset({owner}), PASSWORD, box, digest, datetime.now(UTC)
         )
-        gateway_app.extensions["gateway.store"].legacy_clients.add(client)
+        gateway_app.extensions["gateway"].store.legacy_clients.add(client)
         return name
 
     return add
@@ -194,7 +194,7 @@ def test_a_disabled_client_is_refused_from_its_next_call(
     name = register()
     service = connect(name, digest=False)
     assert service.GetStockLevel("RM-1002", "W02")
-    assert gateway_app.extensions["gateway.store"].legacy_clients.disable(name)
+    assert gateway_app.extensions["gateway"].store.legacy_clients.disable(name)
     with pytest.raises(zeep.exceptions.Fault) as fault:
         service.GetStockLevel("RM-1002", "W02")
     assert fault_code(fault.value) == "auth.unauthenticated"

@@ -48,7 +48,7 @@ def comparable(state: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway.adapters"].inventory
+    return gateway_app.extensions["gateway"].adapters.inventory
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_every_compensation_of_a_refused_update_leaves_its_audit_entry_and_event
     scenario: str, service: str, k: int,
 ) -> None:  # fmt: skip
     knobs = getattr(faults, service).knobs
-    engine = gateway_app.extensions["gateway.store"].engine
+    engine = gateway_app.extensions["gateway"].store.engine
     with own_work_order(faults) as order:
         before = upstream_state(faults, order)
         correlation = str(uuid.uuid4())
@@ -141,7 +141,7 @@ def test_a_refused_kth_line_undoes_the_batch_with_audit_and_events(
     client: FlaskClient, staff_a: dict[str, str], faults: Any, inventory: Any,
     gateway_app: Flask, k: int,
 ) -> None:  # fmt: skip
-    engine = gateway_app.extensions["gateway.store"].engine
+    engine = gateway_app.extensions["gateway"].store.engine
     source = {"type": "sales_order", "id": f"SO-{uuid.uuid4().hex[:10]}"}
     lines = [body(quantity=1, source=source) for _ in range(3)]
     balance = inventory.get_stock_level("RM-1002", "W02").reserved

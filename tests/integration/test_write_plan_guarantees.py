@@ -62,7 +62,7 @@ def test_concurrent_updates_of_one_work_order_apply_one_at_a_time(
 def test_an_update_waiting_too_long_for_another_answers_409_with_retry_after(
     gateway_app: Flask, client: FlaskClient, staff_a: dict[str, str], faults: Any
 ) -> None:
-    plans = gateway_app.extensions["gateway.store"].plans
+    plans = gateway_app.extensions["gateway"].store.plans
     with own_work_order(faults) as order:
         assert plans.lock_work_order(order, "someone-else")
         try:

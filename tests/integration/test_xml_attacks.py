@@ -96,7 +96,7 @@ def attacked_app(
         False,
         datetime.now(UTC),
     )
-    app.extensions["gateway.store"].legacy_clients.add(client)
+    app.extensions["gateway"].store.legacy_clients.add(client)
     return app
 
 
@@ -164,7 +164,7 @@ def test_the_corpus_as_an_upstream_answer_is_an_upstream_fault(
 ) -> None:
     hostile = corpus[name].read_text()
     faults.inventory.knobs.update({"raw_answer": hostile, "operations": ["GetBalance"]})
-    inventory = attacked_app.extensions["gateway.adapters"].inventory
+    inventory = attacked_app.extensions["gateway"].adapters.inventory
     with pytest.raises(UpstreamFault) as refused:
         inventory.get_stock_level("RM-1002", "W02")
     assert canary.secret not in refused.value.detail
@@ -184,5 +184,5 @@ def test_an_ordinary_answer_still_passes_the_upstream_checks(
     faults: Any, attacked_app: Flask
 ) -> None:
     faults.inventory.knobs.reset()
-    level = attacked_app.extensions["gateway.adapters"].inventory.get_stock_level("RM-1002", "W02")
+    level = attacked_app.extensions["gateway"].adapters.inventory.get_stock_level("RM-1002", "W02")
     assert level.item_sku_id == "RM-1002" and uuid.uuid4()

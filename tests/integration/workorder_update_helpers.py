@@ -124,7 +124,7 @@ def drain_outbox(app: Flask, correlation_id: str) -> int:
 
     Fails if any of the request's entries is still pending afterwards.
     """
-    queue = app.extensions["gateway.store"].outbox
+    queue = app.extensions["gateway"].store.outbox
 
     def pending() -> list[Any]:
         return [e for e in queue.entries("pending", 10_000) if e.correlation_id == correlation_id]

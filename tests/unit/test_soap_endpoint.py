@@ -57,7 +57,7 @@ def app(inventory: FakeInventory, mes_a: LegacyClient) -> Flask:
         {"TESTING": True, "DATABASE_URL": "sqlite://", "SOAP_MAX_BODY_BYTES": 4096},
         adapters=adapters,
     )
-    app.extensions["gateway.store"].legacy_clients.add(mes_a)
+    app.extensions["gateway"].store.legacy_clients.add(mes_a)
     return app
 
 
@@ -129,7 +129,7 @@ def test_create_reservation_records_the_legacy_client_as_actor(
     made = result_of(response.data, "CreateReservation")
     assert made.findtext("g:status", namespaces=NS) == "OPEN"
     assert made.findtext("g:ownerId", namespaces=NS) == "PLANT-A"
-    with app.extensions["gateway.store"].engine.connect() as connection:
+    with app.extensions["gateway"].store.engine.connect() as connection:
         actors = connection.execute(select(audit_entries.c.actor, audit_entries.c.action)).all()
     assert ("legacy:mes-a", "reservation.create") in actors
 
@@ -211,7 +211,7 @@ def test_a_client_without_a_reservation_role_is_forbidden(client: FlaskClient, a
         False,
         datetime.now(UTC),
     )
-    app.extensions["gateway.store"].legacy_clients.add(
+    app.extensions["gateway"].store.legacy_clients.add(
         LegacyClient(
             "ops-admin",
             frozenset({"Gateway.Admin"}),

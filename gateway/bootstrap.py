@@ -1,0 +1,81 @@
+"""The composition root: adapters, the gateway's store and the use cases, built once from
+settings into one object. Flask keeps it as its only extension; the CLI builds what it needs
+from the same functions without a Flask app.
+
+    settings ──► build_gateway ──► Gateway(adapters, store, reservations, work_orders,
+                                           credentials, credential_watcher)
+    REST views / SOAP operations ──► Gateway.reservations / .work_orders ──► ports ◄── adapters
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+
+from gateway.services.desks import ReservationDesk, WorkOrderDesk
+from gateway.store.gateway_store import GatewayStore
+from gateway.wiring import Adapters, build_adapters
+
+if TYPE_CHECKING:  # built after the app exists (they follow its settings and processes)
+    from gateway.services.credential_watch import CredentialWatcher
+    from gateway.services.credentials import Credentials
+
+EXTENSION = "gateway"
+
+
+@dataclass
+class Gateway:
+    """Everything a request, a SOAP call, a background pass or a CLI command works with."""
+
+    settings: Mapping[str, Any]
+    adapters: Adapters
+    store: GatewayStore
+    reservations: ReservationDesk
+    work_orders: WorkOrderDesk
+    credentials: Credentials | None = None
+    credential_watcher: CredentialWatcher | None = None
+
+
+def open_store(settings: Mapping[str, Any]) -> GatewayStore:
+    """The gateway's own database as the settings describe it (migrated unless told not to)."""
+    return GatewayStore.open(
+        str(settings["DATABASE_URL"]),
+        auto_migrate=bool(settings["DATABASE_AUTO_MIGRATE"]),
+        plan_lease=timedelta(seconds=float(settings["PLAN_LEASE_SECONDS"])),
+        lock_wait=timedelta(seconds=float(settings["WORKORDER_LOCK_WAIT_SECONDS"])),
+    )
+
+
+def build_gateway(settings: Mapping[str, Any], adapters: Adapters | None = None) -> Gateway:
+    """The gateway over ``adapters`` (default: the real ones the settings name)."""
+    wired = adapters or build_adapters(settings)
+    return Gateway(
+        settings=settings,
+        adapters=wired,
+        store=open_store(settings),
+        reservations=ReservationDesk(
+            wired.inventory, wired.work_orders,
+            overrides_allowed=bool(settings["RESERVATION_OVERRIDE_ALLOWED"]),
+        ),
+        work_orders=WorkOrderDesk(
+            wired.work_orders, wired.inventory,
+            default_warehouses=dict(settings.get("WORKORDER_WAREHOUSES") or {}),
+        ),
+    )  # fmt: skip
+
+
+def credentials_of(gateway: Gateway) -> Credentials:
+    """The credential use cases (wired once the app exists: gateway/credential_wiring.py)."""
+    if gateway.credentials is None:
+        raise RuntimeError("the credential use cases are not wired yet")
+    return gateway.credentials
+
+
+def gateway_of(app: Flask) -> Gateway:
+    """The app's gateway (its only extension)."""
+    found: Gateway = app.extensions[EXTENSION]
+    return found

@@ -1,0 +1,114 @@
+"""The use cases bound to their ports, as REST views and SOAP operations call them.
+
+Built once by the composition root (gateway/bootstrap.py): a view or an operation parses, makes
+one call here with the caller and its unit of work, and formats the answer. REST and SOAP reach
+the same objects, so they cannot drift apart in what they pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from gateway.domain.model import (
+    Consumption,
+    Page,
+    Reservation,
+    ReservationSearch,
+    StockLevel,
+)
+from gateway.domain.reservation_rules import Caller, ReservationDraft
+from gateway.services import reservations
+from gateway.services.inventory import get_stock_level
+from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
+from gateway.services.reservation_batch import reserve_all
+from gateway.services.workorder_update import (
+    Updater,
+    WorkOrderUpdate,
+    new_plan_id,
+    update_work_order,
+)
+from gateway.services.workorders import (
+    ReservationFilter,
+    WorkOrderReservations,
+    get_work_order_reservations,
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ReservationDesk:
+    """Reservations and stock (SPEC §5.3) over the inventory and work-order ports."""
+
+    inventory: InventoryPort
+    work_orders: WorkOrderPort
+    overrides_allowed: bool = True
+    clock: Clock = field(default=utc_now)
+
+    def reserve(
+        self, draft: ReservationDraft, caller: Caller, reference: str, uow: UnitOfWork
+    ) -> Reservation:
+        return reservations.reserve(draft, caller, reference, self.inventory, self.work_orders,
+                                    uow, self.clock(), self.overrides_allowed)  # fmt: skip
+
+    def reserve_all(
+        self, drafts: list[ReservationDraft], caller: Caller, reference: str, uow: UnitOfWork
+    ) -> list[Reservation]:
+        return reserve_all(drafts, caller, reference, self.inventory, self.work_orders, uow,
+                           self.clock(), self.overrides_allowed)  # fmt: skip
+
+    def release(
+        self, reservation_id: str, caller: Caller, reference: str, uow: UnitOfWork
+    ) -> Reservation:
+        return reservations.release(reservation_id, caller, reference, self.inventory, uow)
+
+    def consume(
+        self, reservation_id: str, caller: Caller, reference: str, uow: UnitOfWork
+    ) -> Consumption:
+        return reservations.consume(reservation_id, caller, reference, self.inventory, uow)
+
+    def get(self, reservation_id: str, caller: Caller) -> Reservation:
+        return reservations.visible_reservation(reservation_id, caller, self.inventory)
+
+    def search(
+        self, search: ReservationSearch, caller: Caller, offset: int, limit: int
+    ) -> Page[Reservation]:
+        return reservations.list_reservations(search, caller, self.inventory, offset, limit)
+
+    def stock_level(self, sku: str, warehouse_id: str, caller: Caller) -> StockLevel:
+        return get_stock_level(sku, warehouse_id, self.inventory, caller)
+
+    def low_stock(self, caller: Caller) -> list[StockLevel]:
+        return reservations.low_stock(caller, self.inventory)
+
+
+@dataclass(frozen=True)
+class WorkOrderDesk:
+    """Work orders (SPEC §5.1, §5.2) over the work-order and inventory ports."""
+
+    work_orders: WorkOrderPort
+    inventory: InventoryPort
+    default_warehouses: Mapping[str, str] = field(default_factory=dict)
+    clock: Clock = field(default=utc_now)
+
+    def reservations(
+        self,
+        work_order_id: str,
+        can_see_owner: Callable[[str], bool],
+        keep: ReservationFilter | None = None,
+    ) -> WorkOrderReservations:
+        return get_work_order_reservations(work_order_id, self.work_orders, self.inventory,
+                                           keep, can_see_owner)  # fmt: skip
+
+    def update(
+        self, update: WorkOrderUpdate, updater: Updater, uow: UnitOfWork
+    ) -> WorkOrderReservations:
+        return update_work_order(update, updater, new_plan_id(), self.work_orders,
+                                 self.inventory, uow, self.clock(),
+                                 self.default_warehouses)  # fmt: skip
