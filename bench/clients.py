@@ -64,9 +64,10 @@ def plain_zeep(stack: Stack) -> Any:
 
 def real_adapters(stack: Stack) -> Any:
     """The gateway's own adapters, built from its settings, used without the gateway."""
+    from gateway.settings import Settings
     from gateway.wiring import build_adapters
 
-    return build_adapters(stack.gateway.app.config)
+    return build_adapters(Settings.from_mapping(stack.gateway.app.config))
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
 from gateway.services.desks import ReservationDesk, WorkOrderDesk
+from gateway.settings import Settings
 from gateway.store.gateway_store import GatewayStore
 from gateway.wiring import Adapters, build_adapters
 
@@ -32,6 +32,9 @@ class Gateway:
     """Everything a request, a SOAP call, a background pass or a CLI command works with."""
 
     settings: Mapping[str, Any]
+    """Every setting by name (the modules that still read them so)."""
+    config: Settings
+    """The same, typed and validated (gateway/settings.py)."""
     adapters: Adapters
     store: GatewayStore
     reservations: ReservationDesk
@@ -42,28 +45,31 @@ class Gateway:
 
 def open_store(settings: Mapping[str, Any]) -> GatewayStore:
     """The gateway's own database as the settings describe it (migrated unless told not to)."""
+    database = Settings.from_mapping(settings).database
     return GatewayStore.open(
-        str(settings["DATABASE_URL"]),
-        auto_migrate=bool(settings["DATABASE_AUTO_MIGRATE"]),
-        plan_lease=timedelta(seconds=float(settings["PLAN_LEASE_SECONDS"])),
-        lock_wait=timedelta(seconds=float(settings["WORKORDER_LOCK_WAIT_SECONDS"])),
+        database.url,
+        auto_migrate=database.auto_migrate,
+        plan_lease=database.plan_lease,
+        lock_wait=database.lock_wait,
     )
 
 
 def build_gateway(settings: Mapping[str, Any], adapters: Adapters | None = None) -> Gateway:
     """The gateway over ``adapters`` (default: the real ones the settings name)."""
-    wired = adapters or build_adapters(settings)
+    config = Settings.from_mapping(settings)  # a bad setting stops the start here, named
+    wired = adapters or build_adapters(config)
     return Gateway(
         settings=settings,
+        config=config,
         adapters=wired,
         store=open_store(settings),
         reservations=ReservationDesk(
             wired.inventory, wired.work_orders,
-            overrides_allowed=bool(settings["RESERVATION_OVERRIDE_ALLOWED"]),
+            overrides_allowed=config.reservations.overrides_allowed,
         ),
         work_orders=WorkOrderDesk(
             wired.work_orders, wired.inventory,
-            default_warehouses=dict(settings.get("WORKORDER_WAREHOUSES") or {}),
+            default_warehouses=config.reservations.workorder_warehouses,
         ),
     )  # fmt: skip
 

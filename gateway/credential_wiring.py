@@ -21,6 +21,7 @@ from gateway.bootstrap import gateway_of
 from gateway.domain.credentials import UPSTREAMS, ClientCredential, Secret
 from gateway.services.credential_watch import CredentialWatcher, Sink
 from gateway.services.credentials import CredentialPolicy, Credentials
+from gateway.settings import azure_clients
 from gateway.store.credentials import CredentialStore
 from gateway.store.database import utc_now
 from gateway.store.gateway_store import GatewayStore
@@ -73,11 +74,8 @@ def wire_credentials(app: Flask) -> None:
 def _seed(credentials: Credentials, settings: Mapping[str, Any], store: GatewayStore) -> None:
     replace = settings["CREDENTIALS_SEED"] == SEED_REPLACE
     uow = store.unit_of_work()
-    for name in UPSTREAMS:
-        prefix = name.upper()
-        client_id = settings.get(f"{prefix}_CLIENT_ID") or settings["AZURE_CLIENT_ID"]
-        secret = settings.get(f"{prefix}_CLIENT_SECRET") or settings["AZURE_CLIENT_SECRET"]
-        credentials.seed(name, client_id, Secret(str(secret or "")), replace, uow.audit)
+    for name, client in azure_clients(settings).items():
+        credentials.seed(name, client.client_id, Secret(client.client_secret), replace, uow.audit)
     uow.commit()
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from adapters.azure_tokens import AzureTokenProvider
 from adapters.call_guard import CallGuard
@@ -20,6 +20,7 @@ from gateway.domain.errors import ItemNotFound, RecipeNotFound
 from gateway.domain.principal import Principal
 from gateway.observability.metrics import TOKEN_FETCHES, UpstreamMetrics
 from gateway.services.ports import InventoryPort, TokenProvider, WorkOrderPort
+from gateway.settings import AuthSettings, Settings, UpstreamSettings
 
 
 class InboundTokenValidator(Protocol):
@@ -38,87 +39,80 @@ class Adapters:
     """One per upstream, by name; the credential store swaps their credentials."""
 
 
-def build_adapters(settings: Mapping[str, Any]) -> Adapters:
+def build_adapters(settings: Settings) -> Adapters:
     """Real adapters for the configured upstreams and identity provider."""
-    retry = RetryPolicy(
-        attempts=int(settings["UPSTREAM_RETRY_ATTEMPTS"]),
-        max_wait=float(settings["UPSTREAM_RETRY_MAX_WAIT"]),
-    )
-    connect_timeout = float(settings["UPSTREAM_CONNECT_TIMEOUT"])
-    read_timeout = float(settings["UPSTREAM_READ_TIMEOUT"])
-    tokens = {name: _token_provider(settings, name) for name in UPSTREAMS}
+    upstream = settings.upstream
+    retry = RetryPolicy(attempts=upstream.retry_attempts, max_wait=upstream.retry_max_wait)
+    tokens = {name: _token_provider(upstream, name) for name in UPSTREAMS}
     inventory = InventorySoapClient(
-        endpoint=settings["INVENTORY_URL"],
-        wsdl=settings["INVENTORY_WSDL"],
+        endpoint=upstream.inventory_url,
+        wsdl=upstream.inventory_wsdl,
         session=make_session(),
         token_provider=tokens["inventory"],
-        scope=settings["INVENTORY_SCOPE"],
-        clock=PlantClock(settings["PLANT_TIMEZONE"]),
+        scope=upstream.inventory_scope,
+        clock=PlantClock(upstream.plant_timezone),
         retry=retry,
-        max_answer_bytes=int(settings["UPSTREAM_MAX_ANSWER_BYTES"]),
-        max_depth=int(settings["XML_MAX_DEPTH"]),
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        guard=_guard("inventory", settings),
+        max_answer_bytes=upstream.max_answer_bytes,
+        max_depth=upstream.xml_max_depth,
+        connect_timeout=upstream.connect_timeout,
+        read_timeout=upstream.read_timeout,
+        guard=_guard("inventory", upstream),
     )
     work_orders = WorkOrderRestClient(
-        base_url=settings["WORKORDERS_URL"],
+        base_url=upstream.workorders_url,
         session=make_session(),
         token_provider=tokens["workorders"],
-        scope=settings["WORKORDERS_SCOPE"],
+        scope=upstream.workorders_scope,
         retry=lambda call: retry.call(call, idempotent=True),
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        guard=_guard("workorders", settings),
+        connect_timeout=upstream.connect_timeout,
+        read_timeout=upstream.read_timeout,
+        guard=_guard("workorders", upstream),
     )
     return Adapters(
         inventory=inventory,
         work_orders=work_orders,
-        token_validator=_token_validator(settings),
-        probes=_probes(settings, tokens["inventory"], inventory, work_orders),
+        token_validator=_token_validator(settings.auth),
+        probes=_probes(upstream.inventory_scope, tokens["inventory"], inventory, work_orders),
         token_providers=tokens,
     )
 
 
-def _token_provider(settings: Mapping[str, Any], upstream: str) -> AzureTokenProvider:
-    """An upstream's own Azure credential; both start from AZURE_CLIENT_ID/SECRET unless
-    <UPSTREAM>_CLIENT_ID/SECRET set them apart. The credential store takes over from there."""
-    prefix = upstream.upper()
-    secret = settings.get(f"{prefix}_CLIENT_SECRET") or settings["AZURE_CLIENT_SECRET"]
+def _token_provider(upstream: UpstreamSettings, name: str) -> AzureTokenProvider:
+    """An upstream's own Azure credential (settings.azure_clients has the AZURE_* fallback);
+    the credential store takes over from there."""
+    client = upstream.clients[name]
     return AzureTokenProvider(
-        authority=settings["AZURE_AUTHORITY"],
-        client_id=settings.get(f"{prefix}_CLIENT_ID") or settings["AZURE_CLIENT_ID"],
-        client_credential=str(secret or ""),
-        http_session=make_session(settings["AZURE_CA_BUNDLE"]),
+        authority=upstream.azure_authority,
+        client_id=client.client_id,
+        client_credential=client.client_secret,
+        http_session=make_session(upstream.azure_ca_bundle),
         on_fetch=lambda scope: TOKEN_FETCHES.labels(scope).inc(),
     )
 
 
-def _guard(upstream: str, settings: Mapping[str, Any]) -> CallGuard:
+def _guard(name: str, upstream: UpstreamSettings) -> CallGuard:
     """The circuit breaker and measurements of one upstream."""
     return CallGuard(
-        upstream,
-        fail_max=int(settings["BREAKER_FAIL_MAX"]),
-        reset_timeout=float(settings["BREAKER_RESET_SECONDS"]),
+        name,
+        fail_max=upstream.breaker_fail_max,
+        reset_timeout=upstream.breaker_reset_seconds,
         observer=UpstreamMetrics(),
     )
 
 
-def _token_validator(settings: Mapping[str, Any]) -> TokenValidator:
-    issuer = settings["AUTH_ISSUER"]
-    jwks_url = settings["AUTH_JWKS_URL"] or f"{issuer.removesuffix('/v2.0')}/discovery/v2.0/keys"
-    jwks = JwksCache(jwks_url, session=make_session(settings["AUTH_CA_BUNDLE"]))
+def _token_validator(auth: AuthSettings) -> TokenValidator:
+    jwks = JwksCache(auth.jwks_url, session=make_session(auth.ca_bundle))
     return TokenValidator(
-        issuer=issuer,
-        audience=settings["AUTH_AUDIENCE"],
+        issuer=auth.issuer,
+        audience=auth.audience,
         jwks=jwks,
-        owner_claim=settings["AUTH_OWNER_CLAIM"],
-        leeway=int(settings["AUTH_LEEWAY_SECONDS"]),
+        owner_claim=auth.owner_claim,
+        leeway=auth.leeway_seconds,
     )
 
 
 def _probes(
-    settings: Mapping[str, Any],
+    token_scope: str,
     tokens: TokenProvider,
     inventory: InventoryPort,
     work_orders: WorkOrderPort,
@@ -126,7 +120,7 @@ def _probes(
     """Cheap calls that prove each dependency answers and accepts our token."""
 
     def token_endpoint() -> None:
-        tokens.token_for(settings["INVENTORY_SCOPE"])
+        tokens.token_for(token_scope)
 
     def inventory_probe() -> None:
         with suppress(ItemNotFound):  # a "not found" answer is a healthy answer

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from gateway.config import SettingError, from_environment, load_settings
+from gateway.config import DEFAULTS, SettingError, from_environment, load_settings
+from gateway.settings import AzureClient, Settings
 
 
 def test_file_overrides_defaults_and_environment_overrides_file(
@@ -64,3 +65,18 @@ def test_each_setting_reads_as_the_kind_of_its_default() -> None:
 def test_a_setting_that_does_not_read_stops_the_start_naming_it(variable: str, text: str) -> None:
     with pytest.raises(SettingError, match=variable):
         from_environment({variable: text})
+
+
+def test_the_typed_settings_name_a_bad_value_and_never_show_a_secret() -> None:
+    values = {**DEFAULTS, "AZURE_CLIENT_SECRET": "s3cr3t-value", "INVENTORY_CLIENT_ID": "inv-app"}
+    settings = Settings.from_mapping(values)
+    assert settings.upstream.clients["inventory"] == AzureClient("inv-app", "s3cr3t-value")
+    assert settings.upstream.clients["workorders"].client_id == DEFAULTS["AZURE_CLIENT_ID"]
+    assert "s3cr3t-value" not in repr(settings)
+    assert settings.auth.jwks_url.endswith("/discovery/v2.0/keys")
+    assert settings.database.plan_lease.total_seconds() == DEFAULTS["PLAN_LEASE_SECONDS"]
+    for name, bad in [("UPSTREAM_RETRY_ATTEMPTS", "three"), ("UPSTREAM_READ_TIMEOUT", True),
+                      ("DATABASE_AUTO_MIGRATE", "maybe"), ("WORKORDER_WAREHOUSES", [1]),
+                      ("INVENTORY_URL", "")]:  # fmt: skip
+        with pytest.raises(SettingError, match=name):
+            Settings.from_mapping({**DEFAULTS, name: bad})

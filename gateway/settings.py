@@ -1,0 +1,198 @@
+"""Settings as frozen, typed groups, read and validated once from the settings mapping
+(gateway/config.py: defaults → TOML → GATEWAY_*). A value that does not read as its kind stops
+the start with a message naming it; secrets are never part of a repr."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from gateway.config import SettingError
+from gateway.domain.credentials import UPSTREAMS
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AzureClient:
+    """One upstream's Azure AD app registration: its client id and secret."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class UpstreamSettings:
+    inventory_url: str
+    inventory_wsdl: str
+    inventory_scope: str
+    workorders_url: str
+    workorders_scope: str
+    plant_timezone: str
+    connect_timeout: float
+    read_timeout: float
+    retry_attempts: int
+    retry_max_wait: float
+    breaker_fail_max: int
+    breaker_reset_seconds: float
+    max_answer_bytes: int
+    xml_max_depth: int
+    azure_authority: str
+    azure_ca_bundle: str | None
+    clients: Mapping[str, AzureClient] = field(repr=False)
+    """Per upstream: its own registration (<UPSTREAM>_CLIENT_ID/SECRET), else AZURE_*."""
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    issuer: str
+    audience: str
+    jwks_url: str
+    ca_bundle: str | None
+    owner_claim: str
+    leeway_seconds: int
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = field(repr=False)  # may carry a password
+    auto_migrate: bool
+    plan_lease: timedelta
+    lock_wait: timedelta
+
+
+@dataclass(frozen=True)
+class ReservationSettings:
+    overrides_allowed: bool
+    workorder_warehouses: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Settings:
+    upstream: UpstreamSettings
+    auth: AuthSettings
+    database: DatabaseSettings
+    reservations: ReservationSettings
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
+        read = _Reader(values)
+        return cls(
+            upstream=_upstream(read),
+            auth=_auth(read),
+            database=DatabaseSettings(
+                url=read.text("DATABASE_URL"),
+                auto_migrate=read.flag("DATABASE_AUTO_MIGRATE"),
+                plan_lease=timedelta(seconds=read.number("PLAN_LEASE_SECONDS")),
+                lock_wait=timedelta(seconds=read.number("WORKORDER_LOCK_WAIT_SECONDS")),
+            ),
+            reservations=ReservationSettings(
+                overrides_allowed=read.flag("RESERVATION_OVERRIDE_ALLOWED"),
+                workorder_warehouses=read.table("WORKORDER_WAREHOUSES"),
+            ),
+        )
+
+
+def azure_clients(values: Mapping[str, Any]) -> dict[str, AzureClient]:
+    """The one place the per-upstream credential falls back to AZURE_CLIENT_ID/SECRET."""
+    read = _Reader(values)
+    return {
+        name: AzureClient(
+            read.optional(f"{name.upper()}_CLIENT_ID") or read.text("AZURE_CLIENT_ID"),
+            read.optional(f"{name.upper()}_CLIENT_SECRET")
+            or (read.optional("AZURE_CLIENT_SECRET") or ""),
+        )
+        for name in UPSTREAMS
+    }
+
+
+def _upstream(read: _Reader) -> UpstreamSettings:
+    return UpstreamSettings(
+        inventory_url=read.text("INVENTORY_URL"),
+        inventory_wsdl=read.text("INVENTORY_WSDL"),
+        inventory_scope=read.text("INVENTORY_SCOPE"),
+        workorders_url=read.text("WORKORDERS_URL"),
+        workorders_scope=read.text("WORKORDERS_SCOPE"),
+        plant_timezone=read.text("PLANT_TIMEZONE"),
+        connect_timeout=read.number("UPSTREAM_CONNECT_TIMEOUT"),
+        read_timeout=read.number("UPSTREAM_READ_TIMEOUT"),
+        retry_attempts=read.integer("UPSTREAM_RETRY_ATTEMPTS"),
+        retry_max_wait=read.number("UPSTREAM_RETRY_MAX_WAIT"),
+        breaker_fail_max=read.integer("BREAKER_FAIL_MAX"),
+        breaker_reset_seconds=read.number("BREAKER_RESET_SECONDS"),
+        max_answer_bytes=read.integer("UPSTREAM_MAX_ANSWER_BYTES"),
+        xml_max_depth=read.integer("XML_MAX_DEPTH"),
+        azure_authority=read.text("AZURE_AUTHORITY"),
+        azure_ca_bundle=read.optional("AZURE_CA_BUNDLE"),
+        clients=azure_clients(read.values),
+    )
+
+
+def _auth(read: _Reader) -> AuthSettings:
+    issuer = read.text("AUTH_ISSUER")
+    jwks = read.optional("AUTH_JWKS_URL") or f"{issuer.removesuffix('/v2.0')}/discovery/v2.0/keys"
+    return AuthSettings(
+        issuer=issuer,
+        audience=read.text("AUTH_AUDIENCE"),
+        jwks_url=jwks,
+        ca_bundle=read.optional("AUTH_CA_BUNDLE"),
+        owner_claim=read.text("AUTH_OWNER_CLAIM"),
+        leeway_seconds=read.integer("AUTH_LEEWAY_SECONDS"),
+    )
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Reads one setting as a kind, naming it when it does not read."""
+
+    values: Mapping[str, Any]
+
+    def text(self, name: str) -> str:
+        value = self.values.get(name)
+        if value is None or value == "":
+            raise SettingError(f"{name} is required")
+        return str(value)
+
+    def optional(self, name: str) -> str | None:
+        value = self.values.get(name)
+        return None if value is None or value == "" else str(value)
+
+    def integer(self, name: str) -> int:
+        return self._as(name, lambda v: v if isinstance(v, int) and not isinstance(v, bool)
+                        else int(str(v)), "an integer")  # fmt: skip
+
+    def number(self, name: str) -> float:
+        return self._as(name, lambda v: float(v) if not isinstance(v, bool) else _no(v), "a number")
+
+    def flag(self, name: str) -> bool:
+        return self._as(name, _flag, "true or false")
+
+    def table(self, name: str) -> Mapping[str, str]:
+        value = self.values.get(name) or {}
+        if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+            raise SettingError(f"{name} must be a table of strings, not {value!r}")
+        return {str(k): v for k, v in value.items()}
+
+    def _as(self, name: str, convert: Callable[[Any], T], kind: str) -> T:
+        value = self.values.get(name)
+        try:
+            return convert(value)
+        except (TypeError, ValueError):
+            raise SettingError(f"{name}={value!r} is not {kind}") from None
+
+
+def _no(value: Any) -> float:
+    raise ValueError(f"{value!r}")
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(lowered)
