@@ -9,10 +9,10 @@ NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
 
 .PHONY: run test lint unit integration e2e wsdl clean node-client bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sandbox-erp/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e ./sandbox-erp -e '.[test]'
 	touch $(STAMP)
 
 $(NODE_STAMP): $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
