@@ -85,11 +85,6 @@ class AzureTokenProvider:
             with lock:
                 pass
 
-    @property
-    def token_cache(self) -> msal.SerializableTokenCache:
-        """The MSAL cache, shared by every app this provider builds."""
-        return self._token_cache
-
     def token_for(self, scope: str) -> str:
         """A valid access token for ``scope``; one request to the IdP however many callers wait."""
         self._before_token()

@@ -36,7 +36,6 @@ from gateway.domain.model import (
     ReservationStatus,
     StockLevel,
     WorkOrder,
-    serving_order,
 )
 from gateway.domain.principal import Principal
 
@@ -100,7 +99,9 @@ class FakeInventory:
         self.calls["search_reservations"] += 1
         if offset < 0 or not 1 <= limit <= MAX_PAGE:
             raise RequestInvalid({"limit": [f"offset ≥ 0, 1 ≤ limit ≤ {MAX_PAGE}"]})
-        found = sorted(filter(search.matches, self.reservations.values()), key=serving_order)
+        found = sorted(
+            (r for r in self.reservations.values() if matches(search, r)), key=serving_order
+        )
         return Page(tuple(found[offset : offset + limit]), len(found), offset, limit)
 
     def low_stock(self, owner_ids: frozenset[str] | None = None) -> list[StockLevel]:
@@ -108,7 +109,7 @@ class FakeInventory:
         return [
             level
             for _, level in sorted(self.levels.items())
-            if level.is_low and (owner_ids is None or level.owner_id in owner_ids)
+            if is_low(level) and (owner_ids is None or level.owner_id in owner_ids)
         ]
 
     def reserve(self, request: ReservationRequest) -> Reservation:
@@ -266,3 +267,37 @@ class FakeTokenValidator:
         if token not in self.principals:
             raise Unauthenticated("token not recognised")
         return self.principals[token]
+
+
+# --- what the legacy system does when it searches, outside the gateway's domain ---------
+
+
+def matches(search: ReservationSearch, reservation: Reservation) -> bool:
+    """Whether ``reservation`` meets every criterion of ``search`` (as the legacy query)."""
+    wanted = {
+        "item_sku_id": (search.item_sku_id, reservation.item_sku_id),
+        "warehouse_id": (search.warehouse_id, reservation.warehouse_id),
+        "status": (search.status, reservation.status),
+        "source_type": (search.source_type, reservation.source.type),
+        "source_id": (search.source_id, reservation.source.id),
+    }
+    if any(want is not None and want != have for want, have in wanted.values()):
+        return False
+    if search.owner_ids is not None and reservation.owner_id not in search.owner_ids:
+        return False
+    moment = search.expires_before
+    return moment is None or (
+        reservation.expires_at is not None and reservation.expires_at < moment
+    )
+
+
+def serving_order(reservation: Reservation) -> tuple[int, datetime, int, str]:
+    """Sort key: highest priority first, then the oldest, then the lowest id."""
+    created = reservation.created_at or datetime.min.replace(tzinfo=UTC)
+    number = int(reservation.id) if reservation.id.isdigit() else -1
+    return (-reservation.priority, created, number, reservation.id)
+
+
+def is_low(level: StockLevel) -> bool:
+    """Available at the reorder point or below (the legacy low-stock query)."""
+    return level.stock_tracked and level.available <= level.reorder_point

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Generic, TypeVar
@@ -100,11 +100,6 @@ class StockLevel:
     def available(self) -> Decimal:
         """Available to promise: what is on hand and not yet reserved."""
         return self.on_hand - self.reserved
-
-    @property
-    def is_low(self) -> bool:
-        """Whether available has fallen to the reorder point or below (a low-stock alert)."""
-        return self.stock_tracked and self.available <= self.reorder_point
 
 
 @dataclass(frozen=True)
@@ -233,32 +228,6 @@ class ReservationSearch:
     source_id: str | None = None
     owner_ids: frozenset[str] | None = None
     expires_before: datetime | None = None
-
-    def matches(self, reservation: Reservation) -> bool:
-        """Whether ``reservation`` meets every criterion given."""
-        wanted = {
-            "item_sku_id": (self.item_sku_id, reservation.item_sku_id),
-            "warehouse_id": (self.warehouse_id, reservation.warehouse_id),
-            "status": (self.status, reservation.status),
-            "source_type": (self.source_type, reservation.source.type),
-            "source_id": (self.source_id, reservation.source.id),
-        }
-        if any(want is not None and want != have for want, have in wanted.values()):
-            return False
-        if self.owner_ids is not None and reservation.owner_id not in self.owner_ids:
-            return False
-        return self.expires_before is None or _expires_before(reservation, self.expires_before)
-
-
-def serving_order(reservation: Reservation) -> tuple[int, datetime, int, str]:
-    """Sort key: highest priority first, then the oldest, then the lowest id."""
-    created = reservation.created_at or datetime.min.replace(tzinfo=UTC)
-    number = int(reservation.id) if reservation.id.isdigit() else -1
-    return (-reservation.priority, created, number, reservation.id)
-
-
-def _expires_before(reservation: Reservation, moment: datetime) -> bool:
-    return reservation.expires_at is not None and reservation.expires_at < moment
 
 
 @dataclass(frozen=True)

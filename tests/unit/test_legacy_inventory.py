@@ -17,6 +17,7 @@ from gateway.domain.model import (
     Source,
     SourceType,
 )
+from tests.fakes import is_low
 
 BERLIN = legacy.PlantClock("Europe/Berlin")
 
@@ -229,7 +230,7 @@ def item_with(*balances: dict[str, object]) -> dict[str, object]:
 def test_balance_carries_its_warehouse_owner_trimmed() -> None:
     (level,) = legacy.item_balances_from_legacy(item_with(legacy_balance())).levels
     assert level.owner_id == "PLANT-B"
-    assert level.is_low  # 25 available against a reorder point of 50
+    assert is_low(level)  # 25 available against a reorder point of 50
 
 
 @pytest.mark.parametrize("blank", ["", "   ", None])
