@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from gateway.domain.errors import UpstreamTimeout, UpstreamUnavailable
 from gateway.domain.model import ReleaseReason, ReservationStatus
@@ -41,21 +41,13 @@ from gateway.domain.write_plan import (
     final_state,
 )
 from gateway.services.compensations import CompensationConflict, run_compensation
-from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
+from gateway.services.ports import InventoryPort, PlanStore, UnitOfWork, WorkOrderPort
 
 log = logging.getLogger(__name__)
 
 Result = Mapping[str, Any] | None
 StepRunner = Callable[[Mapping[str, Any], InventoryPort, WorkOrderPort], Result]
 Lookup = Callable[[Mapping[str, Any], InventoryPort, WorkOrderPort], tuple[bool, Result]]
-
-
-class PlanJournal(Protocol):
-    """Where plans are kept (gateway/store/write_plans.py)."""
-
-    def begin(self, plan: WritePlan, idempotency: tuple[str, str] | None = None) -> None: ...
-    def save(self, plan: WritePlan) -> None: ...
-    def finishing(self, plan: WritePlan) -> Callable[[Any], None]: ...
 
 
 class NoWorkOrders:
@@ -69,10 +61,10 @@ class NoWorkOrders:
 class PlanPorts:
     inventory: InventoryPort
     work_orders: WorkOrderPort
-    journal: PlanJournal
+    journal: PlanStore
 
     @classmethod
-    def inventory_only(cls, inventory: InventoryPort, journal: PlanJournal) -> PlanPorts:
+    def inventory_only(cls, inventory: InventoryPort, journal: PlanStore) -> PlanPorts:
         no_work_orders: Any = NoWorkOrders()
         return cls(inventory, no_work_orders, journal)
 

@@ -75,9 +75,6 @@ class OutboxRepository:
 
         return write
 
-    def complete(self, entry_id: int) -> None:
-        self._set(entry_id, state="done", done_at=utc_now(), claimed_until=None, last_error=None)
-
     def retry_later(self, entry: OutboxEntry, error: str, at: datetime) -> None:
         self._set(
             entry.id, attempts=entry.attempts + 1, last_error=error[:2000],

@@ -127,16 +127,6 @@ class WritePlanJournal:
             found = row.mappings().first()
         return None if found is None else self._plan(found)
 
-    def plan_of_key(self, caller: str, key: str) -> WritePlan | None:
-        """The plan the request with this key made, if it made one."""
-        with self._engine.connect() as connection:
-            plan_id = connection.execute(
-                select(idempotency_records.c.plan_id)
-                .where(idempotency_records.c.caller == caller)
-                .where(idempotency_records.c.key == key)
-            ).scalar()
-        return None if plan_id is None else self.get(plan_id)
-
     def claim_abandoned(self, now: datetime, limit: int = 20) -> list[WritePlan]:
         """Running plans whose process's lease ran out; now leased to the caller."""
         abandoned = (
@@ -165,17 +155,6 @@ class WritePlanJournal:
             ):
                 return None
             return self._plan(self._read(connection, plan_id))
-
-    def running(self, limit: int = 100) -> list[WritePlan]:
-        """Unfinished plans, oldest first (for /admin and tests)."""
-        query = (
-            select(write_plans)
-            .where(write_plans.c.state == PlanState.RUNNING.value)
-            .order_by(write_plans.c.created_at)
-            .limit(limit)
-        )
-        with self._engine.connect() as connection:
-            return [self._plan(row) for row in connection.execute(query).mappings().all()]
 
     # --- one update per work order ---------------------------------------------------------
 
