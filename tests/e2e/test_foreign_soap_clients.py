@@ -1,0 +1,123 @@
+"""Legacy clients from other ecosystems against `gateway demo` (issue 12): PHP's SoapClient and
+Perl's SOAP::Lite, each calling every operation of the served WSDL with HTTP Basic, a
+PasswordText and a PasswordDigest UsernameToken, and reading a fault's code.
+
+The clients are Debian packages (`make interop-deps` installs them; `make test` depends on it).
+Run outside `make`, a missing one skips its tests with the reason; under CI=true it fails them.
+The scripts are tests/interop/*/client.*; docs/soap-clients.md quotes them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e import test_soap_clients as soap_e2e
+
+INTEROP = Path(__file__).parents[1] / "interop"
+AUTHS = ["basic", "text", "digest"]
+CLIENT_SECONDS = 90  # a run takes a few seconds; the rest is headroom on a busy machine
+INSTALL = "make interop-deps (apt-get install php-cli php-soap libsoap-lite-perl)"
+
+stack = soap_e2e.stack  # the same `gateway demo` and legacy client (with a digest secret)
+
+
+def _works(command: list[str]) -> bool:
+    if shutil.which(command[0]) is None:
+        return False
+    try:
+        return subprocess.run(command, capture_output=True, timeout=60).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+PROBES: dict[str, list[str]] = {
+    "php": ["php", "-r", "exit(class_exists('SoapClient') ? 0 : 1);"],
+    "perl": ["perl", "-MSOAP::Lite", "-MJSON::PP", "-MDigest::SHA", "-MURI", "-e", "1"],
+}
+COMMANDS: dict[str, list[str]] = {
+    "php": ["php", str(INTEROP / "php" / "client.php")],
+    "perl": ["perl", str(INTEROP / "perl" / "client.pl")],
+}
+
+
+def require(client: str) -> None:
+    """Skip (or, under CI, fail) when the client's toolkit is not installed."""
+    if _works(PROBES[client]):
+        return
+    reason = f"the {client} SOAP toolkit is not installed: run {INSTALL}"
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def run_client(client: str, auth: str, stack: dict[str, Any]) -> dict[str, Any]:
+    require(client)
+    source = soap_e2e.new_source()
+    env = {
+        **os.environ,
+        "WSDL_URL": stack["wsdl"],
+        "SOAP_USER": stack["user"],
+        "SOAP_PASSWORD": soap_e2e.PASSWORD,
+        "SOURCE_ID": source,
+        "SOAP_AUTH": auth,
+    }
+    ran = subprocess.run(
+        COMMANDS[client], env=env, capture_output=True, text=True, timeout=CLIENT_SECONDS
+    )
+    assert ran.returncode == 0, f"{client}/{auth} failed:\n{ran.stderr}{ran.stdout}"
+    assert soap_e2e.PASSWORD not in ran.stdout + ran.stderr
+    result: dict[str, Any] = json.loads(ran.stdout)
+    result["source"] = source
+    return result
+
+
+def assert_every_operation_answered(result: dict[str, Any]) -> None:
+    stock = result["stock"]
+    assert stock["itemSkuId"] == "RM-1002"
+    assert Decimal(stock["available"]) == Decimal(stock["onHand"]) - Decimal(stock["reserved"])
+    assert result["workOrder"] == "WO-1001"
+    assert result["openReservations"] > 0
+    assert result["updated"]["id"] == "WO-1000"
+    assert Decimal(result["updated"]["batchQuantity"]) == 300
+    created = result["created"]
+    assert (created["status"], created["ownerId"]) == ("OPEN", "PLANT-A")
+    assert Decimal(created["quantity"]) == Decimal("1.25")
+    assert result["listed"] == [created["id"]]  # a list of one, read as a list
+    assert int(result["total"]) == 1
+    assert result["released"] == "RELEASED"
+    assert result["fault"] is not None, "releasing a released reservation answered no fault"
+    assert result["fault"]["code"] == "inventory.reservation.already_released"
+    assert result["fault"]["faultcode"].rpartition(":")[2] == "Client"
+    assert result["consumed"]["status"] == "CLOSED"
+    assert Decimal(result["consumed"]["quantity"]) == Decimal("-1.25")
+
+
+@pytest.mark.parametrize("auth", AUTHS)
+def test_php_soapclient_calls_every_operation_and_reads_the_fault_code(
+    stack: dict[str, Any], auth: str
+) -> None:
+    result = run_client("php", auth, stack)
+    assert result["client"].startswith("php-soapclient")
+    assert_every_operation_answered(result)
+    # SOAP_SINGLE_ELEMENT_ARRAYS: one reservation, and materials, are PHP arrays.
+    assert result["listedIsList"] is True and result["materialsIsList"] is True
+
+
+@pytest.mark.parametrize("auth", AUTHS)
+def test_perl_soap_lite_calls_every_operation_and_reads_the_fault_code(
+    stack: dict[str, Any], auth: str
+) -> None:
+    result = run_client("perl", auth, stack)
+    assert result["client"].startswith("SOAP::Lite")
+    assert_every_operation_answered(result)
+    assert result["materials"] > 1
+    # What docs/soap-clients.md says: a one-item list, read as a hash, is the item itself.
+    assert result["singleIsHash"] is True
