@@ -6,8 +6,14 @@ STAMP := $(VENV)/.installed
 # The npm `soap` package, a third independent SOAP client for the e2e tests (from its lockfile).
 NODE_CLIENT := tests/e2e/soap_client
 NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
+# PHP's SoapClient and Perl's SOAP::Lite, two more SOAP clients for the e2e tests (issue 12),
+# from Debian's packages (docs/decisions/120-foreign-soap-clients-in-make-test.md).
+INTEROP_PACKAGES := php-cli php-soap libsoap-lite-perl
+INTEROP_STAMP := $(VENV)/.interop-installed
+INTEROP_PROBE := php -r 'exit(class_exists("SoapClient") ? 0 : 1);' >/dev/null 2>&1 \
+	&& perl -MSOAP::Lite -MJSON::PP -MDigest::SHA -MURI -e 1 >/dev/null 2>&1
 
-.PHONY: run test lint unit integration e2e wsdl clean node-client bench
+.PHONY: run test lint unit integration e2e wsdl clean node-client interop-deps bench
 
 $(STAMP): pyproject.toml sandbox-erp/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +28,23 @@ $(NODE_STAMP): $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
 
 node-client: $(NODE_STAMP)
 
+# Installs the packages only when a client is missing; apt-get update only if the install fails.
+$(INTEROP_STAMP): | $(STAMP)
+	@if $(INTEROP_PROBE); then :; \
+	elif [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "PHP's SoapClient or Perl's SOAP::Lite is missing: as root, run"; \
+		echo "  apt-get install -y --no-install-recommends $(INTEROP_PACKAGES)"; exit 1; \
+	else \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q --no-install-recommends $(INTEROP_PACKAGES) \
+		|| { apt-get update -q && apt-get install -y -q --no-install-recommends $(INTEROP_PACKAGES); } \
+		|| exit 1; \
+		$(INTEROP_PROBE) || { echo "installed, but the SOAP clients still do not load"; exit 1; }; \
+	fi
+	touch $(INTEROP_STAMP)
+
+interop-deps: $(INTEROP_STAMP)
+
 run: $(STAMP)
 	$(BIN)/gateway demo
 
@@ -30,7 +53,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(NODE_STAMP)
+test: lint $(NODE_STAMP) $(INTEROP_STAMP)
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
@@ -39,7 +62,7 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration
 
-e2e: $(STAMP) $(NODE_STAMP)
+e2e: $(STAMP) $(NODE_STAMP) $(INTEROP_STAMP)
 	$(BIN)/python -m pytest tests/e2e
 
 # The stack in-process against issue 7's targets (a few minutes; not part of `make test`):
