@@ -64,7 +64,7 @@ def list_credentials() -> Any:
 @blp.problem(503, "upstream.unavailable: the identity provider could not be asked")
 @requires_any_role(ADMIN)
 def rotate(body: dict[str, Any], name: str) -> Any:
-    """Rotate ``inventory``/``workorders`` (proven first), ``legacy:<client>`` or ``master-key``."""
+    """Rotate `inventory`/`workorders` (proven first), `legacy:<client>` or `master-key`."""
     # A refused rotation is audited too: the request's unit of work commits whatever happens.
     return credentials().rotate(name, _request(body), _actor(), unit_of_work().audit)
 

@@ -29,7 +29,7 @@ admin_blp.before_request(authenticate)
 @events_blp.response(200, EventPageSchema)
 @requires_any_role(*RESERVATION_ROLES)
 def follow_events(after: int, limit: int) -> Any:
-    """Every change after the cursor, in commit order; pass ``nextCursor`` back as ``after``."""
+    """Every change after the cursor, in commit order; pass `nextCursor` back as `after`."""
     found = events_after(store().engine, after, limit, _scope())
     return {"events": found, "next_cursor": found[-1]["id"] if found else after}
 

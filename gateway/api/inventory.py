@@ -20,5 +20,5 @@ blp.before_request(authenticate)
 @blp.problem(404, "Unknown item (inventory.item.not_found)")
 @requires_any_role(*RESERVATION_ROLES)
 def stock_level(sku: str, warehouse_id: str) -> Any:
-    """The item's stock level in one warehouse; ``available`` is the ATP figure."""
+    """The item's stock level in one warehouse; `available` is the ATP figure."""
     return reservation_desk().stock_level(sku, warehouse_id, current_principal())

@@ -46,7 +46,7 @@ def _made(plan: WritePlan) -> list[Reservation]:
 @requires_any_role(*RESERVATION_ROLES)
 @idempotent(final_answer=lambda plan: _made(plan)[0])
 def create_reservation(draft: ReservationDraft) -> Any:
-    """Reserve stock: available drops, on-hand does not. Honours ``Idempotency-Key``."""
+    """Reserve stock: available drops, on-hand does not. Honours `Idempotency-Key`."""
     return reservation_desk().reserve(draft, current_principal(), fresh_reference(), unit_of_work())
 
 
