@@ -1,8 +1,8 @@
-"""Legacy clients from other ecosystems against `gateway demo` (issue 12): PHP's SoapClient and
-Perl's SOAP::Lite, each calling every operation of the served WSDL with HTTP Basic, a
-PasswordText and a PasswordDigest UsernameToken, and reading a fault's code.
+"""Legacy clients from other ecosystems against `gateway demo` (issue 12): PHP's SoapClient,
+Perl's SOAP::Lite and a gSOAP C++ client, each calling every operation of the served WSDL with
+HTTP Basic, a PasswordText and a PasswordDigest UsernameToken, and reading a fault's code.
 
-The clients are Debian packages (`make interop-deps` installs them; `make test` depends on it).
+The toolkits are Debian packages (`make interop-deps` installs them; `make test` depends on it).
 Run outside `make`, a missing one skips its tests with the reason; under CI=true it fails them.
 The scripts are tests/interop/*/client.*; docs/soap-clients.md quotes them.
 """
@@ -24,7 +24,8 @@ from tests.e2e import test_soap_clients as soap_e2e
 INTEROP = Path(__file__).parents[1] / "interop"
 AUTHS = ["basic", "text", "digest"]
 CLIENT_SECONDS = 90  # a run takes a few seconds; the rest is headroom on a busy machine
-INSTALL = "make interop-deps (apt-get install php-cli php-soap libsoap-lite-perl)"
+BUILD_SECONDS = 300  # wsdl2h, soapcpp2 and g++: about 20 s on an idle 2-core machine
+INSTALL = "make interop-deps (apt-get install php-cli php-soap libsoap-lite-perl gsoap ...)"
 
 stack = soap_e2e.stack  # the same `gateway demo` and legacy client (with a digest secret)
 
@@ -41,6 +42,7 @@ def _works(command: list[str]) -> bool:
 PROBES: dict[str, list[str]] = {
     "php": ["php", "-r", "exit(class_exists('SoapClient') ? 0 : 1);"],
     "perl": ["perl", "-MSOAP::Lite", "-MJSON::PP", "-MDigest::SHA", "-MURI", "-e", "1"],
+    "gsoap": ["sh", "-c", "command -v wsdl2h soapcpp2 g++ && pkg-config --exists gsoapssl++"],
 }
 COMMANDS: dict[str, list[str]] = {
     "php": ["php", str(INTEROP / "php" / "client.php")],
@@ -58,7 +60,24 @@ def require(client: str) -> None:
     pytest.skip(reason)
 
 
-def run_client(client: str, auth: str, stack: dict[str, Any]) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def gsoap_client(stack: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The gSOAP client, generated from the served WSDL's URL and compiled once."""
+    require("gsoap")
+    build = tmp_path_factory.mktemp("gsoap")
+    built = subprocess.run(
+        ["sh", str(INTEROP / "gsoap" / "build.sh"), stack["wsdl"], str(build)],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_SECONDS,
+    )
+    assert built.returncode == 0, f"the gSOAP build failed:\n{built.stdout}{built.stderr}"
+    return build / "client"
+
+
+def run_client(
+    client: str, auth: str, stack: dict[str, Any], command: list[str] | None = None
+) -> dict[str, Any]:
     require(client)
     source = soap_e2e.new_source()
     env = {
@@ -70,7 +89,7 @@ def run_client(client: str, auth: str, stack: dict[str, Any]) -> dict[str, Any]:
         "SOAP_AUTH": auth,
     }
     ran = subprocess.run(
-        COMMANDS[client], env=env, capture_output=True, text=True, timeout=CLIENT_SECONDS
+        command or COMMANDS[client], env=env, capture_output=True, text=True, timeout=CLIENT_SECONDS
     )
     assert ran.returncode == 0, f"{client}/{auth} failed:\n{ran.stderr}{ran.stdout}"
     assert soap_e2e.PASSWORD not in ran.stdout + ran.stderr
@@ -121,3 +140,13 @@ def test_perl_soap_lite_calls_every_operation_and_reads_the_fault_code(
     assert result["materials"] > 1
     # What docs/soap-clients.md says: a one-item list, read as a hash, is the item itself.
     assert result["singleIsHash"] is True
+
+
+@pytest.mark.parametrize("auth", AUTHS)
+def test_a_gsoap_client_calls_every_operation_and_reads_the_fault_code(
+    stack: dict[str, Any], gsoap_client: Path, auth: str
+) -> None:
+    result = run_client("gsoap", auth, stack, [str(gsoap_client)])
+    assert result["client"] == "gSOAP"
+    assert result["soapVersion"] == 1  # wsdl2h made a SOAP 1.1 client of the served WSDL
+    assert_every_operation_answered(result)
