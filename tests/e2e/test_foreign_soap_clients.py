@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from decimal import Decimal
@@ -150,3 +151,27 @@ def test_a_gsoap_client_calls_every_operation_and_reads_the_fault_code(
     assert result["client"] == "gSOAP"
     assert result["soapVersion"] == 1  # wsdl2h made a SOAP 1.1 client of the served WSDL
     assert_every_operation_answered(result)
+
+
+GUIDE = Path(__file__).parents[2] / "docs" / "soap-clients.md"
+QUOTED = re.compile(r"<!-- quoted from (\S+) -->\n```\w*\n(.*?)\n```", re.DOTALL)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def test_the_guide_quotes_the_scripts_the_tests_run() -> None:
+    """Each snippet docs/soap-clients.md says is quoted is, line for line, in the script."""
+    quotes = QUOTED.findall(GUIDE.read_text())
+    assert {path for path, _ in quotes} >= {
+        "tests/interop/php/client.php",
+        "tests/interop/perl/client.pl",
+        "tests/interop/gsoap/build.sh",
+        "tests/interop/gsoap/client.cpp",
+        "tests/e2e/soap_client/client.js",
+    }
+    for path, snippet in quotes:
+        script, wanted = _lines((GUIDE.parents[1] / path).read_text()), _lines(snippet)
+        starts = [i for i in range(len(script)) if script[i : i + len(wanted)] == wanted]
+        assert starts, f"docs/soap-clients.md quotes {path}, which no longer has:\n{snippet}"

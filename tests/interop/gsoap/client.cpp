@@ -141,7 +141,7 @@ int main() {
     authenticate(proxy, auth, user, password);
     std::string fault = "null";
     if (proxy.ReleaseReservation(&release, again) == SOAP_FAULT) {
-        const char *faultcode = *soap_faultcode(proxy.soap);  // "soap11env:Client"
+        const char *faultcode = *soap_faultcode(proxy.soap);  // "SOAP-ENV:Client" or "SOAP-ENV:Server"
         const SOAP_ENV__Detail *detail = proxy.soap->fault->detail;
         const ns1__GatewayFault *gateway = detail ? detail->ns1__GatewayFault_ : NULL;
         fault = "{\"faultcode\":" + quoted(faultcode ? faultcode : "") +

@@ -88,7 +88,7 @@ function main(): void
         $call('ReleaseReservation', ['reservationId' => $created->id]);
     } catch (SoapFault $error) {
         $fault = [
-            'faultcode' => $error->faultcode,          // "Client" or "Server"
+            'faultcode' => $error->faultcode,  // "soap11env:Client" or "soap11env:Server"
             'code' => $error->detail->GatewayFault->code,  // e.g. inventory.reservation.already_released
             'message' => $error->detail->GatewayFault->message,
         ];
