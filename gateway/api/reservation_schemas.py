@@ -131,7 +131,7 @@ class OutboxQuery(Schema):
         validate=validate.OneOf(["pending", "done", "conflict"]),
         metadata={
             "description": "conflict: a compensation that could not run without "
-            "overselling (final; see docs/decisions.md)"
+            "overselling (final; see docs/decisions/090-compensations-never-override.md)"
         },
     )
     limit = fields.Integer(validate=validate.Range(1, 1000), load_default=100)

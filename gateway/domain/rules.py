@@ -1,7 +1,7 @@
 """The rules of the work-order update v2 (SPEC §5.2), as plain functions on the model.
 
 Dates, batch quantity, planned start, the materials diff and what a rework change needs from
-the inventory. Standard library only; docs/decisions.md says how vague rules were read.
+the inventory. Standard library only; docs/decisions/032–041 say how vague rules were read.
 """
 
 from __future__ import annotations

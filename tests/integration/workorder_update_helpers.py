@@ -95,7 +95,7 @@ def net_movements(
 
 
 def upstream_state(sandbox: Any, work_order_id: str) -> dict[str, Any]:
-    """What "exactly as before" compares (docs/decisions.md, Work-order update v2)."""
+    """What "exactly as before" compares (docs/decisions/039-v2-all-or-nothing.md)."""
     stock = sandbox.inventory_store
     open_ones = sorted(
         (r["sku"], r["warehouse"], r["location"] or "", r["lot"] or "", Decimal(r["quantity"]))
