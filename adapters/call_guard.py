@@ -6,6 +6,11 @@ Only transient failures count; a "not found" or a legacy fault is an answer, not
 
 The breaker's lock guards its state only, never a call in flight: calls to one upstream run
 side by side (pybreaker holds its lock for the whole call, which serialises them).
+
+The guard wraps every attempt, inside the retries. After ``BREAKER_FAIL_MAX`` transient failures
+in a row (connection refused or dropped, timeout, 5xx) the breaker opens for
+``BREAKER_RESET_SECONDS``; then one trial call (half-open) closes or reopens it. The state lives
+in the process: another process's breaker learns on its own.
 """
 
 from __future__ import annotations

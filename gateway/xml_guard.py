@@ -3,6 +3,14 @@ and (inbound) bounded counts of elements and attributes.
 
 Used on both sides: the gateway's SOAP endpoint (inbound) and the zeep adapter reading the
 inventory system's answers (outbound). Standard library and lxml only.
+
+A parser *target* sees the document as it is read, before any tree exists: a DOCTYPE stops it
+at once (before its declarations are read, so no entity is declared, let alone expanded, and no
+external DTD is fetched), and so do nesting past the depth limit and counts past their limits.
+Only runs without ``<`` longer than the start-tag limit can hold a long start tag (a start tag
+cannot contain ``<``, not even in a quoted value); those few are measured with a quote-aware
+pattern before lxml sees them. The tree is then built with entities unresolved, no network, no
+DTD loading and libxml2's limits on.
 """
 
 from __future__ import annotations

@@ -28,7 +28,9 @@ class JwksCache:
 
     Unlike PyJWKClient it keeps the last good key set when a fetch fails, and it refetches
     at most once per ``min_refetch_interval``, so tokens with made-up ``kid``s cannot turn
-    the gateway into a load generator against the IdP.
+    the gateway into a load generator against the IdP. The set is refreshed after ``max_age``
+    (15 min), so retired keys stop working. Requests arriving while the very first fetch is in
+    flight wait for it rather than answer "unknown key".
     """
 
     def __init__(

@@ -1,5 +1,13 @@
 """Every gateway process follows the credential versions in the database within seconds,
-and says which versions and master keys it uses, so a retire can wait for the slowest."""
+and says which versions and master keys it uses, so a retire can wait for the slowest.
+
+Before each token request a provider calls ``maybe_check``: one indexed query for the current
+versions at most every ``CREDENTIAL_CHECK_SECONDS``, non-blocking for other threads unless the
+last check is older than the report interval (then they wait, so an idle process never uses a
+stale credential). A background thread runs the same check, so idle processes follow too, and
+the check re-reads the master key file. What the process uses is written to
+``credential_processes`` on change and every ``CREDENTIAL_REPORT_SECONDS``.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,14 @@
 """Credential use cases (SPEC §5.5): list, rotate, retire — upstream Azure credentials, legacy
-client passwords and the master key — each audited, none ever showing a stored value."""
+client passwords and the master key — each audited, none ever showing a stored value.
+
+Beside this module: legacy_passwords.py, master_key.py, credential_listing.py and
+credential_watch.py; the ports in credential_ports.py. Elsewhere: the SQL store in
+gateway/store/credentials.py, the master keys in gateway/store/keyring.py, MSAL's side in
+adapters/azure_credentials.py and adapters/azure_tokens.py, the wiring in
+gateway/credential_wiring.py, the interfaces in gateway/cli_credentials.py and
+gateway/api/credentials.py. The admin's step-by-step is docs/runbook-credentials.md; the
+choices are docs/decisions/066–075.
+"""
 
 from __future__ import annotations
 

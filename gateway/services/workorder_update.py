@@ -4,7 +4,8 @@ One update per work order at a time, across gateway processes: a lock row held f
 read until the plan ends, so no update diffs against a state another is changing. Every check
 runs before the first write, so a refused update writes nothing. The writes are a durable plan
 (gateway/domain/workorder_writes.py) kept before the first one and run all or nothing
-(gateway/services/plan_runner.py).
+(gateway/services/plan_runner.py). The rules are gateway/domain/rules.py, the compensations
+gateway/services/compensations.py; how the vague steps were read is docs/decisions/032–041.
 """
 
 from __future__ import annotations
