@@ -72,7 +72,8 @@ class PlantClock:
       is used, which is what naive "local + N minutes" arithmetic on the legacy side means;
     - in the autumn overlap (a time that happened twice) the *first* occurrence is used, except
       where ``later`` asks for the second: an expiry (``EXPDTM``) is read as the later instant,
-      so that it never fires before the instant the caller gave (docs/decisions.md).
+      so that it never fires before the instant the caller gave
+      (docs/decisions/010-plant-local-stamps.md).
     """
 
     def __init__(self, zone: ZoneInfo | str) -> None:
