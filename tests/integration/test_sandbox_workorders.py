@@ -19,6 +19,7 @@ from sandbox.faults import CallLog, FaultKnobs
 from sandbox.fixtures import load_fixtures
 from sandbox.servers import BackgroundServer
 from sandbox.workorders import WorkOrderStore, create_workorders_app
+from tests.fakes import FakeTokens
 
 GOOD_TOKEN = "good"
 SCOPE = "api://sandbox-workorders/.default"
@@ -28,14 +29,6 @@ def accept_only_good(token: str) -> dict[str, Any]:
     if token != GOOD_TOKEN:
         raise ValueError("token rejected")
     return {"aud": "api://sandbox-workorders"}
-
-
-class FixedTokens:
-    def __init__(self, token: str = GOOD_TOKEN) -> None:
-        self.token = token
-
-    def token_for(self, scope: str) -> str:
-        return self.token
 
 
 @dataclass
@@ -81,7 +74,7 @@ def service(running: Service, demo: dict[str, Any]) -> Service:
 
 @pytest.fixture
 def client(service: Service) -> WorkOrderRestClient:
-    return WorkOrderRestClient(service.url, make_session(), FixedTokens(), SCOPE)
+    return WorkOrderRestClient(service.url, make_session(), FakeTokens(GOOD_TOKEN), SCOPE)
 
 
 def test_wo_1001_reads_with_its_materials_and_exact_quantities(client: WorkOrderRestClient) -> None:

@@ -20,7 +20,7 @@ from gateway.domain.model import (
 from gateway.domain.write_plan import Compensation
 from gateway.services.compensations import CompensationConflict, run_compensation
 from gateway.store import json
-from tests.fakes_workorders import FakeErp, holding
+from tests.fakes.erp import FakeErp, holding
 
 
 def apply(erp: FakeErp, compensation: Compensation, times: int = 1) -> None:
@@ -107,7 +107,7 @@ def test_reverse_transaction_posts_the_opposite_once() -> None:
     erp = FakeErp.demo()
     erp.inventory.post_transaction(movement("-1.5"))
     apply(erp, undo.reverse_transaction(movement("-1.5"), "WU-x-03-U"), times=2)
-    assert erp.inventory.on_hand[("RW-9003", "W01")] == Decimal("2.000")
+    assert erp.inventory.level("RW-9003", "W01").on_hand == Decimal("2.000")
     reversal = erp.inventory.transactions["WU-x-03-U"]
     assert (reversal.quantity, reversal.transaction_type) == (Decimal("1.5"), "REV")
     assert reversal.transaction_date == movement("-1.5").transaction_date
@@ -116,7 +116,7 @@ def test_reverse_transaction_posts_the_opposite_once() -> None:
 def test_reverse_transaction_of_one_that_never_landed_nets_to_nothing() -> None:
     erp = FakeErp.demo()
     apply(erp, undo.reverse_transaction(movement("-1.5"), "WU-x-03-U"))
-    assert erp.inventory.on_hand[("RW-9003", "W01")] == Decimal("2.000")
+    assert erp.inventory.level("RW-9003", "W01").on_hand == Decimal("2.000")
     erp = FakeErp.demo()
     apply(erp, undo.reverse_transaction(movement("-5"), "WU-x-03-U"))  # could never have landed
     assert erp.inventory.transactions == {}

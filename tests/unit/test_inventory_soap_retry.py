@@ -14,6 +14,7 @@ from adapters.legacy_inventory import PlantClock
 from adapters.resilience import RetryPolicy
 from gateway.domain.errors import UpstreamTimeout, UpstreamUnavailable
 from gateway.domain.model import ReleaseReason, ReservationStatus
+from tests.fakes import FakeTokens
 
 ROOT = Path(__file__).parents[2]
 ENDPOINT = "http://inventory.test/soap/inventory"
@@ -21,15 +22,10 @@ RELEASE_ANSWER = (ROOT / "tests" / "legacy_messages" / "release_answer.xml").rea
 TNS = "urn:legacy-erp:inventory:v1"
 
 
-class FixedToken:
-    def token_for(self, scope: str) -> str:
-        return "tok"
-
-
 @pytest.fixture
 def inventory() -> InventorySoapClient:
     return InventorySoapClient(
-        ENDPOINT, str(ROOT / "wsdl" / "inventory.wsdl"), requests.Session(), FixedToken(),
+        ENDPOINT, str(ROOT / "wsdl" / "inventory.wsdl"), requests.Session(), FakeTokens("tok"),
         "api://inventory/.default", PlantClock("Europe/Berlin"),
         retry=RetryPolicy(attempts=3, initial_wait=0, max_wait=0),
     )  # fmt: skip

@@ -17,7 +17,7 @@ from gateway.domain.model import (
     Source,
     SourceType,
 )
-from tests.fakes import is_low
+from tests.fakes.legacy_queries import is_low
 
 BERLIN = legacy.PlantClock("Europe/Berlin")
 

@@ -22,7 +22,7 @@ from gateway.domain.write_plan import (
 from gateway.services.plan_runner import PlanPorts, resume_plan, run_plan
 from tests.fake_store import FakeUnitOfWork
 from tests.fakes import FakeInventory
-from tests.fakes_workorders import FakeErp, holding
+from tests.fakes.erp import FakeErp, holding
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

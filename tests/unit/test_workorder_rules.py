@@ -32,7 +32,7 @@ from gateway.domain.rules import (
     transaction_date,
     work_order_warehouse,
 )
-from tests.fakes_workorders import FakeErp, bread_white, work_order
+from tests.fakes.erp import FakeErp, bread_white, work_order
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -27,7 +27,7 @@ from gateway.services.compensations import run_compensation
 from gateway.services.workorder_update import Updater, WorkOrderUpdate, update_work_order
 from gateway.services.workorders import WorkOrderReservations
 from tests.fake_store import FakeUnitOfWork
-from tests.fakes_workorders import FakeErp
+from tests.fakes.erp import FakeErp
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 START = datetime(2027, 3, 15, 5, 0, tzinfo=UTC)
@@ -341,7 +341,7 @@ def test_a_failed_update_is_audited_with_what_was_queued() -> None:
 
 def test_rework_is_never_reserved_in_a_warehouse_of_another_owner() -> None:
     erp = FakeErp.demo()
-    erp.inventory.warehouse_owners["W01"] = "PLANT-B"  # the holdings' warehouse changed hands
+    erp.inventory.warehouses["W01"] = "PLANT-B"  # the holdings' warehouse changed hands
     before = erp.state()
     for quantity in ("15", "3.5"):  # an increase, and a decrease that reserves a remainder
         with pytest.raises(InvalidOwner):

@@ -21,6 +21,7 @@ from gateway.domain.errors import (
     WorkOrderNotFound,
 )
 from gateway.domain.model import Material, WorkOrderStatus
+from tests.fakes import FakeTokens
 
 T = TypeVar("T")
 BASE = "http://workorders.test"
@@ -35,18 +36,6 @@ WORK_ORDER = """{"id": "WO-1001", "status": "RELEASED", "recipeName": "BREAD-WHI
 RECIPE = """{"name": "BREAD-WHITE", "batch": {"min": 100, "max": 1000, "increment": 50.5},
  "operations": [{"sequence": 10, "name": "Mixing", "allowedItems": ["RM-1001", "RW-9001"]}],
  "reworkItems": ["RW-9001"]}"""
-
-
-class FakeTokens:
-    """Hands out one fixed token and remembers the scopes asked for."""
-
-    def __init__(self, token: str = "tok-123") -> None:
-        self.token = token
-        self.scopes: list[str] = []
-
-    def token_for(self, scope: str) -> str:
-        self.scopes.append(scope)
-        return self.token
 
 
 class TwoAttempts:

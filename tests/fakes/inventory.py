@@ -1,4 +1,8 @@
-"""Small in-memory stand-ins for the ports, for unit tests of services and views."""
+"""The legacy inventory in memory, with the sandbox's rules (sandbox/inventory/store.py).
+
+The one fake of the InventoryPort. tests/contract/ runs the same assertions against it and
+against the SOAP adapter talking to the sandbox, so the two cannot drift apart unnoticed.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,12 @@ from gateway.domain.errors import (
     InvalidQuantity,
     ItemNotFound,
     ItemNotStockTracked,
-    RecipeNotFound,
     RequestInvalid,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
     ReservationNotFound,
-    Unauthenticated,
+    UnknownWarehouse,
     UpstreamFault,
-    WorkOrderNotFound,
 )
 from gateway.domain.model import (
     Consumption,
@@ -28,29 +30,43 @@ from gateway.domain.model import (
     Item,
     ItemBalances,
     Page,
-    Recipe,
     ReleaseReason,
     Reservation,
     ReservationRequest,
     ReservationSearch,
     ReservationStatus,
     StockLevel,
-    WorkOrder,
 )
-from gateway.domain.principal import Principal
+from tests.fakes.gate import WriteGate
+from tests.fakes.legacy_queries import is_low, matches, serving_order
 
 MAX_PAGE = 1000
+MEMO_TYPES = frozenset({"RWR"})  # recorded without moving stock, as the sandbox's MEMO_TYPES
+
+
+def reference_reused() -> UpstreamFault:
+    """What the adapter raises for legacy fault 260: a REFNO already used for other data."""
+    return UpstreamFault(
+        "inventory", "legacy error 260: REFNO ALREADY USED FOR OTHER DATA", legacy_error=260
+    )
 
 
 @dataclass
 class FakeInventory:
-    """The legacy inventory in memory, with its rules: ATP checks, REFNO idempotency, states."""
+    """The legacy inventory in memory: ATP checks, REFNO idempotency, OPEN → RELEASED | CLOSED.
+
+    ``warehouses`` maps a warehouse to its owner; the warehouse of any level is known too.
+    Writes pass ``gate``, which can fail them like the sandbox's fault knobs.
+    """
 
     items: dict[str, Item] = field(default_factory=dict)
     levels: dict[tuple[str, str], StockLevel] = field(default_factory=dict)
+    warehouses: dict[str, str] = field(default_factory=dict)
     reservations: dict[str, Reservation] = field(default_factory=dict)
-    consumptions: dict[str, Consumption] = field(default_factory=dict)  # by reference
+    transactions: dict[str, InventoryTransaction] = field(default_factory=dict)  # by REFNO
+    closed_by: dict[str, str] = field(default_factory=dict)  # consume REFNO → reservation
     release_references: dict[str, str] = field(default_factory=dict)  # reservation → REFNO
+    gate: WriteGate = field(default_factory=WriteGate)
     calls: Counter[str] = field(default_factory=Counter)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -60,16 +76,18 @@ class FakeInventory:
 
     def get_stock_level(self, sku: str, warehouse_id: str) -> StockLevel:
         self.calls["get_stock_level"] += 1
-        if (sku, warehouse_id) not in self.levels:
-            raise ItemNotFound()
-        return self.levels[(sku, warehouse_id)]
+        return self.level(sku, warehouse_id)
+
+    def level(self, sku: str, warehouse_id: str) -> StockLevel:
+        """The balance (zero where never stocked), without counting a call."""
+        return self._owned(self._level(self._item(sku), warehouse_id))
 
     def get_item_balances(self, skus: Sequence[str]) -> list[ItemBalances]:
         self.calls["get_item_balances"] += 1
         return [
             ItemBalances(
                 self.items[sku],
-                tuple(level for (s, _), level in self.levels.items() if s == sku),
+                tuple(self._owned(level) for (s, _), level in self.levels.items() if s == sku),
             )
             for sku in skus
             if sku in self.items
@@ -89,9 +107,7 @@ class FakeInventory:
 
     def get_reservation(self, reservation_id: str) -> Reservation:
         self.calls["get_reservation"] += 1
-        if reservation_id not in self.reservations:
-            raise ReservationNotFound()
-        return self.reservations[reservation_id]
+        return self._reservation(reservation_id)
 
     def search_reservations(
         self, search: ReservationSearch, offset: int = 0, limit: int = 50
@@ -106,19 +122,21 @@ class FakeInventory:
 
     def low_stock(self, owner_ids: frozenset[str] | None = None) -> list[StockLevel]:
         self.calls["low_stock"] += 1
+        owned = (self._owned(level) for _, level in sorted(self.levels.items()))
         return [
             level
-            for _, level in sorted(self.levels.items())
+            for level in owned
             if is_low(level) and (owner_ids is None or level.owner_id in owner_ids)
         ]
 
     def reserve(self, request: ReservationRequest) -> Reservation:
         self.calls["reserve"] += 1
-        earlier = self._by_reference(request.reference)
-        if earlier is not None:
-            return self._same_request(earlier, request)
+        self.gate.enter("reserve")
         if request.quantity <= 0:
             raise InvalidQuantity()
+        earlier = self._by_reference(request.reference)
+        if earlier is not None:
+            return self.gate.leave(self._same_request(earlier, request))
         item = self._item(request.item_sku_id)
         if not item.stock_tracked:
             raise ItemNotStockTracked()
@@ -126,8 +144,13 @@ class FakeInventory:
         short = request.quantity > level.available
         if short and not (request.override or item.allow_negative_stock):
             raise InsufficientStock(f"available {level.available}")
-        self._move(level, reserved=request.quantity)
-        reservation = _reservation_for(request, self._next_id(), self.now())
+        return self.gate.leave(self.hold(request))
+
+    def hold(self, request: ReservationRequest) -> Reservation:
+        """An OPEN reservation the system already has (test set-up: no ATP check, no write)."""
+        item = self._item(request.item_sku_id)
+        self._move(self._level(item, request.warehouse_id), reserved=request.quantity)
+        reservation = _reservation_for(request, self._next_id(), self.now(), item.uom)
         self.reservations[reservation.id] = reservation
         return reservation
 
@@ -135,8 +158,10 @@ class FakeInventory:
         self, reservation_id: str, reason: ReleaseReason, reference: str | None = None
     ) -> Reservation:
         self.calls["release"] += 1
+        self.gate.enter("release")
+        current = self._reservation(reservation_id)
         if reference and self.release_references.get(reservation_id) == reference:
-            return self.get_reservation(reservation_id)
+            return self.gate.leave(current)
         reservation = self._open(reservation_id)
         self._move(self._level_of(reservation), reserved=-reservation.quantity)
         released = replace(
@@ -148,18 +173,17 @@ class FakeInventory:
         self.reservations[reservation_id] = released
         if reference:
             self.release_references[reservation_id] = reference
-        return released
+        return self.gate.leave(released)
 
     def consume(self, reservation_id: str, reference: str) -> Consumption:
         self.calls["consume"] += 1
-        earlier = self.consumptions.get(reference)
-        if earlier is not None and earlier.reservation.id == reservation_id:
-            return earlier
+        self.gate.enter("consume")
+        if self.closed_by.get(reference) == reservation_id:
+            closed = self.reservations[reservation_id]
+            return self.gate.leave(Consumption(closed, self.transactions[reference]))
         reservation = self._open(reservation_id)
-        if earlier is not None:
-            raise UpstreamFault(
-                "inventory", "legacy error 260: REFNO ALREADY USED", legacy_error=260
-            )
+        if reference in self.transactions:
+            raise reference_reused()
         level = self._level_of(reservation)
         after = self._move(level, on_hand=-reservation.quantity, reserved=-reservation.quantity)
         now = self.now()
@@ -171,11 +195,27 @@ class FakeInventory:
             previous_on_hand=level.on_hand, new_on_hand=after.on_hand,
         )  # fmt: skip
         self.reservations[reservation_id] = closed
-        self.consumptions[reference] = Consumption(closed, transaction)
-        return self.consumptions[reference]
+        self.transactions[reference] = transaction
+        self.closed_by[reference] = reservation_id
+        return self.gate.leave(Consumption(closed, transaction))
 
     def post_transaction(self, transaction: InventoryTransaction) -> InventoryTransaction:
-        raise NotImplementedError("not needed by these tests yet")
+        self.calls["post_transaction"] += 1
+        self.gate.enter("post_transaction")
+        if transaction.quantity == 0:
+            raise InvalidQuantity()
+        if transaction.reference in self.transactions:
+            return self.gate.leave(self.transactions[transaction.reference])
+        item = self._item(transaction.item_sku_id)
+        level = self._level(item, transaction.warehouse_id)
+        moves = transaction.transaction_type not in MEMO_TYPES
+        new = level.on_hand + transaction.quantity if moves else level.on_hand
+        if new < 0 and not item.allow_negative_stock:
+            raise InsufficientStock("on hand would go negative")
+        self._move(level, on_hand=new - level.on_hand)
+        posted = replace(transaction, previous_on_hand=level.on_hand, new_on_hand=new)
+        self.transactions[transaction.reference] = posted
+        return self.gate.leave(posted)
 
     def _item(self, sku: str) -> Item:
         if sku not in self.items:
@@ -183,12 +223,20 @@ class FakeInventory:
         return self.items[sku]
 
     def _level(self, item: Item, warehouse_id: str) -> StockLevel:
-        """The level, or a zero one: an item never stocked somewhere has nothing there."""
-        zero = StockLevel(
+        """The level, or a zero one: an item never stocked in a known warehouse has none."""
+        if (item.sku_id, warehouse_id) in self.levels:
+            return self.levels[(item.sku_id, warehouse_id)]
+        if warehouse_id not in self.warehouses and all(w != warehouse_id for _, w in self.levels):
+            raise UnknownWarehouse()
+        return StockLevel(
             item.sku_id, warehouse_id, Decimal(0), Decimal(0), item.stock_tracked,
-            item.allow_negative_stock, Decimal(0), Decimal(0),
+            item.allow_negative_stock, Decimal(0), Decimal(0), self.warehouses.get(warehouse_id),
         )  # fmt: skip
-        return self.levels.get((item.sku_id, warehouse_id), zero)
+
+    def _owned(self, level: StockLevel) -> StockLevel:
+        """The level with its warehouse's owner, when ``warehouses`` names one."""
+        owner = self.warehouses.get(level.warehouse_id, level.owner_id)
+        return level if owner == level.owner_id else replace(level, owner_id=owner)
 
     def _level_of(self, reservation: Reservation) -> StockLevel:
         return self._level(self._item(reservation.item_sku_id), reservation.warehouse_id)
@@ -200,8 +248,13 @@ class FakeInventory:
         self.levels[(level.item_sku_id, level.warehouse_id)] = moved
         return moved
 
+    def _reservation(self, reservation_id: str) -> Reservation:
+        if reservation_id not in self.reservations:
+            raise ReservationNotFound()
+        return self.reservations[reservation_id]
+
     def _open(self, reservation_id: str) -> Reservation:
-        reservation = self.get_reservation(reservation_id)
+        reservation = self._reservation(reservation_id)
         if reservation.status is ReservationStatus.RELEASED:
             raise ReservationAlreadyReleased()
         if reservation.status is ReservationStatus.CLOSED:
@@ -214,9 +267,7 @@ class FakeInventory:
     def _same_request(self, earlier: Reservation, request: ReservationRequest) -> Reservation:
         same = (earlier.item_sku_id, earlier.warehouse_id, earlier.quantity, earlier.source.id)
         if same != (request.item_sku_id, request.warehouse_id, request.quantity, request.source.id):
-            raise UpstreamFault(
-                "inventory", "legacy error 260: REFNO ALREADY USED", legacy_error=260
-            )
+            raise reference_reused()
         return earlier
 
     def _next_id(self) -> str:
@@ -227,77 +278,13 @@ class FakeInventory:
 
 
 def _reservation_for(
-    request: ReservationRequest, reservation_id: str, now: datetime
+    request: ReservationRequest, reservation_id: str, now: datetime, item_uom: str
 ) -> Reservation:
     return Reservation(
         id=reservation_id, reference=request.reference, item_sku_id=request.item_sku_id,
         warehouse_id=request.warehouse_id, location=request.location, lot=request.lot,
-        quantity=request.quantity, uom=request.uom, type=request.type, source=request.source,
-        priority=request.priority, status=ReservationStatus.OPEN, owner_id=request.owner_id,
-        created_at=now, created_by=request.created_by, expires_at=request.expires_at,
+        quantity=request.quantity, uom=request.uom or item_uom, type=request.type,
+        source=request.source, priority=request.priority, status=ReservationStatus.OPEN,
+        owner_id=request.owner_id, created_at=now, created_by=request.created_by,
+        expires_at=request.expires_at,
     )  # fmt: skip
-
-
-@dataclass
-class FakeWorkOrders:
-    work_orders: dict[str, WorkOrder] = field(default_factory=dict)
-    recipes: dict[str, Recipe] = field(default_factory=dict)
-    calls: Counter[str] = field(default_factory=Counter)
-
-    def get_work_order(self, work_order_id: str) -> WorkOrder:
-        self.calls["get_work_order"] += 1
-        if work_order_id not in self.work_orders:
-            raise WorkOrderNotFound()
-        return self.work_orders[work_order_id]
-
-    def get_recipe(self, name: str) -> Recipe:
-        self.calls["get_recipe"] += 1
-        if name not in self.recipes:
-            raise RecipeNotFound()
-        return self.recipes[name]
-
-
-@dataclass
-class FakeTokenValidator:
-    """Accepts the tokens it was given, each standing for one principal."""
-
-    principals: dict[str, Principal] = field(default_factory=dict)
-
-    def validate(self, token: str) -> Principal:
-        if token not in self.principals:
-            raise Unauthenticated("token not recognised")
-        return self.principals[token]
-
-
-# --- what the legacy system does when it searches, outside the gateway's domain ---------
-
-
-def matches(search: ReservationSearch, reservation: Reservation) -> bool:
-    """Whether ``reservation`` meets every criterion of ``search`` (as the legacy query)."""
-    wanted = {
-        "item_sku_id": (search.item_sku_id, reservation.item_sku_id),
-        "warehouse_id": (search.warehouse_id, reservation.warehouse_id),
-        "status": (search.status, reservation.status),
-        "source_type": (search.source_type, reservation.source.type),
-        "source_id": (search.source_id, reservation.source.id),
-    }
-    if any(want is not None and want != have for want, have in wanted.values()):
-        return False
-    if search.owner_ids is not None and reservation.owner_id not in search.owner_ids:
-        return False
-    moment = search.expires_before
-    return moment is None or (
-        reservation.expires_at is not None and reservation.expires_at < moment
-    )
-
-
-def serving_order(reservation: Reservation) -> tuple[int, datetime, int, str]:
-    """Sort key: highest priority first, then the oldest, then the lowest id."""
-    created = reservation.created_at or datetime.min.replace(tzinfo=UTC)
-    number = int(reservation.id) if reservation.id.isdigit() else -1
-    return (-reservation.priority, created, number, reservation.id)
-
-
-def is_low(level: StockLevel) -> bool:
-    """Available at the reorder point or below (the legacy low-stock query)."""
-    return level.stock_tracked and level.available <= level.reorder_point
