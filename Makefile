@@ -6,14 +6,15 @@ STAMP := $(VENV)/.installed
 # The npm `soap` package, a third independent SOAP client for the e2e tests (from its lockfile).
 NODE_CLIENT := tests/e2e/soap_client
 NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
-# PHP's SoapClient, Perl's SOAP::Lite and gSOAP (C++), three more SOAP clients for the e2e
-# tests (issue 12), from Debian's packages (docs/decisions/120-foreign-soap-clients-in-make-test.md).
+# PHP's SoapClient, Perl's SOAP::Lite, gSOAP (C++) and JAX-WS (Java): four more SOAP clients for
+# the e2e tests (issue 12), from Debian's packages (docs/decisions/120-foreign-soap-clients-in-make-test.md).
 INTEROP_PACKAGES := php-cli php-soap libsoap-lite-perl gsoap libgsoap-dev g++ pkg-config \
-	libssl-dev zlib1g-dev
+	libssl-dev zlib1g-dev jaxws default-jdk-headless
 INTEROP_STAMP := $(VENV)/.interop-installed
 INTEROP_PROBE := php -r 'exit(class_exists("SoapClient") ? 0 : 1);' >/dev/null 2>&1 \
 	&& perl -MSOAP::Lite -MJSON::PP -MDigest::SHA -MURI -e 1 >/dev/null 2>&1 \
-	&& command -v wsdl2h soapcpp2 g++ >/dev/null && pkg-config --exists gsoapssl++
+	&& command -v wsdl2h soapcpp2 g++ >/dev/null && pkg-config --exists gsoapssl++ \
+	&& command -v wsimport javac >/dev/null && test -f /usr/share/java/jaxws-rt.jar
 
 .PHONY: run test lint unit integration e2e wsdl clean node-client interop-deps bench
 
@@ -34,7 +35,7 @@ node-client: $(NODE_STAMP)
 $(INTEROP_STAMP): | $(STAMP)
 	@if $(INTEROP_PROBE); then :; \
 	elif [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
-		echo "A SOAP client toolkit (PHP SoapClient, Perl SOAP::Lite, gSOAP) is missing: as root, run"; \
+		echo "A SOAP client toolkit (PHP SoapClient, Perl SOAP::Lite, gSOAP, JAX-WS) is missing: as root, run"; \
 		echo "  apt-get install -y --no-install-recommends $(INTEROP_PACKAGES)"; exit 1; \
 	else \
 		export DEBIAN_FRONTEND=noninteractive; \

@@ -1,6 +1,7 @@
 """Legacy clients from other ecosystems against `gateway demo` (issue 12): PHP's SoapClient,
-Perl's SOAP::Lite and a gSOAP C++ client, each calling every operation of the served WSDL with
-HTTP Basic, a PasswordText and a PasswordDigest UsernameToken, and reading a fault's code.
+Perl's SOAP::Lite, a gSOAP C++ client and a JAX-WS Java client, each calling every operation of
+the served WSDL with HTTP Basic, a PasswordText and a PasswordDigest UsernameToken, and reading
+a fault's code. The gSOAP and JAX-WS clients are generated from the served WSDL's URL per run.
 
 The toolkits are Debian packages (`make interop-deps` installs them; `make test` depends on it).
 Run outside `make`, a missing one skips its tests with the reason; under CI=true it fails them.
@@ -25,8 +26,8 @@ from tests.e2e import test_soap_clients as soap_e2e
 INTEROP = Path(__file__).parents[1] / "interop"
 AUTHS = ["basic", "text", "digest"]
 CLIENT_SECONDS = 90  # a run takes a few seconds; the rest is headroom on a busy machine
-BUILD_SECONDS = 300  # wsdl2h, soapcpp2 and g++: about 20 s on an idle 2-core machine
-INSTALL = "make interop-deps (apt-get install php-cli php-soap libsoap-lite-perl gsoap ...)"
+BUILD_SECONDS = 300  # g++ of gSOAP's code: about 17 s on an idle 2-core machine; javac 7 s
+INSTALL = "make interop-deps (apt-get install php-cli php-soap libsoap-lite-perl gsoap jaxws ...)"
 
 stack = soap_e2e.stack  # the same `gateway demo` and legacy client (with a digest secret)
 
@@ -44,6 +45,7 @@ PROBES: dict[str, list[str]] = {
     "php": ["php", "-r", "exit(class_exists('SoapClient') ? 0 : 1);"],
     "perl": ["perl", "-MSOAP::Lite", "-MJSON::PP", "-MDigest::SHA", "-MURI", "-e", "1"],
     "gsoap": ["sh", "-c", "command -v wsdl2h soapcpp2 g++ && pkg-config --exists gsoapssl++"],
+    "jaxws": ["sh", "-c", "command -v wsimport javac java && test -f /usr/share/java/jaxws-rt.jar"],
 }
 COMMANDS: dict[str, list[str]] = {
     "php": ["php", str(INTEROP / "php" / "client.php")],
@@ -61,19 +63,32 @@ def require(client: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def gsoap_client(stack: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The gSOAP client, generated from the served WSDL's URL and compiled once."""
-    require("gsoap")
-    build = tmp_path_factory.mktemp("gsoap")
+def build(toolkit: str, stack: dict[str, Any], into: Path) -> str:
+    """Run tests/interop/<toolkit>/build.sh on the served WSDL's URL; its last line of output."""
+    require(toolkit)
     built = subprocess.run(
-        ["sh", str(INTEROP / "gsoap" / "build.sh"), stack["wsdl"], str(build)],
+        ["sh", str(INTEROP / toolkit / "build.sh"), stack["wsdl"], str(into)],
         capture_output=True,
         text=True,
         timeout=BUILD_SECONDS,
     )
-    assert built.returncode == 0, f"the gSOAP build failed:\n{built.stdout}{built.stderr}"
-    return build / "client"
+    assert built.returncode == 0, f"the {toolkit} build failed:\n{built.stdout}{built.stderr}"
+    return built.stdout.strip().rpartition("\n")[2]
+
+
+@pytest.fixture(scope="module")
+def gsoap_client(stack: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The gSOAP client, generated from the served WSDL's URL and compiled once."""
+    into = tmp_path_factory.mktemp("gsoap")
+    build("gsoap", stack, into)
+    return [str(into / "client")]
+
+
+@pytest.fixture(scope="module")
+def jaxws_client(stack: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The JAX-WS client: wsimport on the served WSDL's URL, then javac, once."""
+    classpath = build("jaxws", stack, tmp_path_factory.mktemp("jaxws"))
+    return ["java", "-cp", classpath, "Client"]
 
 
 def run_client(
@@ -145,11 +160,20 @@ def test_perl_soap_lite_calls_every_operation_and_reads_the_fault_code(
 
 @pytest.mark.parametrize("auth", AUTHS)
 def test_a_gsoap_client_calls_every_operation_and_reads_the_fault_code(
-    stack: dict[str, Any], gsoap_client: Path, auth: str
+    stack: dict[str, Any], gsoap_client: list[str], auth: str
 ) -> None:
-    result = run_client("gsoap", auth, stack, [str(gsoap_client)])
+    result = run_client("gsoap", auth, stack, gsoap_client)
     assert result["client"] == "gSOAP"
     assert result["soapVersion"] == 1  # wsdl2h made a SOAP 1.1 client of the served WSDL
+    assert_every_operation_answered(result)
+
+
+@pytest.mark.parametrize("auth", AUTHS)
+def test_a_jax_ws_client_calls_every_operation_and_reads_the_fault_code(
+    stack: dict[str, Any], jaxws_client: list[str], auth: str
+) -> None:
+    result = run_client("jaxws", auth, stack, jaxws_client)
+    assert result["client"] == "JAX-WS"
     assert_every_operation_answered(result)
 
 
@@ -169,6 +193,8 @@ def test_the_guide_quotes_the_scripts_the_tests_run() -> None:
         "tests/interop/perl/client.pl",
         "tests/interop/gsoap/build.sh",
         "tests/interop/gsoap/client.cpp",
+        "tests/interop/jaxws/build.sh",
+        "tests/interop/jaxws/Client.java",
         "tests/e2e/soap_client/client.js",
     }
     for path, snippet in quotes:
