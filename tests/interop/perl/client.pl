@@ -42,7 +42,8 @@ if ($auth eq 'basic') {     # LWP answers the gateway's 401 challenge with these
 # $digest: PasswordDigest = Base64(SHA-1(nonce . created . password)), else PasswordText.
 sub security_header {
     my ($digest) = @_;
-    my $nonce = join '', map { chr int rand 256 } 1 .. 16;
+    open my $random, '<:raw', '/dev/urandom' or die "/dev/urandom: $!\n";
+    read($random, my $nonce, 16) == 16 or die "/dev/urandom: short read\n";
     my $created = strftime('%Y-%m-%dT%H:%M:%SZ', gmtime);
     my ($type, $secret) = $digest
         ? ('PasswordDigest', encode_base64(sha1($nonce . $created . $password), ''))
