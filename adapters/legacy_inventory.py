@@ -84,8 +84,8 @@ class PlantClock:
         if stamp is None or not stamp.strip():
             return None
         naive = _read_stamp(stamp.strip())
-        # One round trip through the zone finds both the instant and whether it is in a gap
-        # (is_gap would do the round trip again; a listing converts tens of thousands).
+        # One round trip through the zone finds both the instant and whether it is in a gap:
+        # a listing converts tens of thousands of stamps, so no second trip to ask.
         moment = naive.replace(tzinfo=self.zone, fold=int(later)).astimezone(UTC)
         if moment.astimezone(self.zone).replace(tzinfo=None) != naive:
             before_jump = self.zone.utcoffset(naive - timedelta(hours=3)) or timedelta()
@@ -99,17 +99,6 @@ class PlantClock:
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("a naive datetime has no place on the plant's clock")
         return moment.astimezone(self.zone).strftime(STAMP_FORMAT)
-
-    def is_gap(self, naive: datetime) -> bool:
-        """Whether this wall-clock reading never happened (skipped by a DST jump)."""
-        there_and_back = naive.replace(tzinfo=self.zone).astimezone(UTC).astimezone(self.zone)
-        return there_and_back.replace(tzinfo=None) != naive
-
-    def is_ambiguous(self, naive: datetime) -> bool:
-        """Whether this wall-clock reading happened twice (a DST fall-back)."""
-        early = naive.replace(tzinfo=self.zone, fold=0).utcoffset()
-        late = naive.replace(tzinfo=self.zone, fold=1).utcoffset()
-        return early != late and not self.is_gap(naive)
 
 
 def _read_stamp(stamp: str) -> datetime:

@@ -18,6 +18,7 @@ from gateway.domain.model import (
     SourceType,
 )
 from tests.fakes.legacy_queries import is_low
+from tests.wall_clock import is_ambiguous, is_gap
 
 BERLIN = legacy.PlantClock("Europe/Berlin")
 
@@ -59,18 +60,18 @@ def test_summer_stamp_is_two_hours_ahead_of_utc() -> None:
 
 def test_stamp_in_the_spring_gap_uses_the_offset_before_the_jump() -> None:
     naive = datetime(2026, 3, 29, 2, 30)
-    assert BERLIN.is_gap(naive)
+    assert is_gap(BERLIN.zone, naive)
     assert BERLIN.to_utc("20260329023000") == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
 
 def test_stamp_in_the_autumn_overlap_is_the_first_occurrence() -> None:
     naive = datetime(2026, 10, 25, 2, 30)
-    assert BERLIN.is_ambiguous(naive)
+    assert is_ambiguous(BERLIN.zone, naive)
     assert BERLIN.to_utc("20261025023000") == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
 
 
 def test_stamps_either_side_of_the_overlap_are_unambiguous() -> None:
-    assert not BERLIN.is_ambiguous(datetime(2026, 10, 25, 1, 59, 59))
+    assert not is_ambiguous(BERLIN.zone, datetime(2026, 10, 25, 1, 59, 59))
     assert BERLIN.to_utc("20261025015959") == datetime(2026, 10, 24, 23, 59, 59, tzinfo=UTC)
     assert BERLIN.to_utc("20261025030000") == datetime(2026, 10, 25, 2, 0, tzinfo=UTC)
 
