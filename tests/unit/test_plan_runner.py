@@ -20,9 +20,9 @@ from gateway.domain.write_plan import (
     WritePlan,
 )
 from gateway.services.plan_runner import PlanPorts, resume_plan, run_plan
-from tests.fake_store import FakeUnitOfWork
 from tests.fakes import FakeInventory
 from tests.fakes.erp import FakeErp, holding
+from tests.fakes.store import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

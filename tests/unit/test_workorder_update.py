@@ -26,8 +26,8 @@ from gateway.domain.rules import RequestedMaterial
 from gateway.services.compensations import run_compensation
 from gateway.services.workorder_update import Updater, WorkOrderUpdate, update_work_order
 from gateway.services.workorders import WorkOrderReservations
-from tests.fake_store import FakeUnitOfWork
 from tests.fakes.erp import FakeErp
+from tests.fakes.store import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 START = datetime(2027, 3, 15, 5, 0, tzinfo=UTC)
