@@ -67,7 +67,8 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     count_outbox_with(gateway_of(app).store.outbox.pending_count)
     register_problem_handlers(app)  # after Api(), which installs handlers of its own
     app.after_request(commit_unit_of_work)
-    app.wsgi_app = BodyLimit(app.wsgi_app, int(app.config["MAX_CONTENT_LENGTH"]))  # type: ignore[method-assign]
+    body_limit = gateway_of(app).config.max_request_bytes
+    app.wsgi_app = BodyLimit(app.wsgi_app, body_limit)  # type: ignore[method-assign]
     mount_soap(app)
     return app
 

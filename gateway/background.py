@@ -91,13 +91,15 @@ def recover_plans_once(app: Flask) -> list[WritePlan]:
 def start_background_work(app: Flask) -> list[Periodic]:
     """Start the expiry sweeper, the outbox worker and the credential watcher; returns what
     to stop at shutdown."""
-    sweep_seconds = float(app.config["EXPIRY_SWEEP_SECONDS"])
-    drain_seconds = float(app.config["OUTBOX_DRAIN_SECONDS"])
-    recovery_seconds = float(app.config["PLAN_RECOVERY_SECONDS"])
+    every = gateway_of(app).config.background
     return [
-        Periodic("expiry-sweeper", sweep_seconds, lambda: sweep_once(app)).start(),
-        Periodic("outbox-worker", drain_seconds, lambda: drain_outbox_once(app)).start(),
-        Periodic("plan-recovery", recovery_seconds, lambda: recover_plans_once(app)).start(),
+        Periodic("expiry-sweeper", every.expiry_sweep_seconds, lambda: sweep_once(app)).start(),
+        Periodic(
+            "outbox-worker", every.outbox_drain_seconds, lambda: drain_outbox_once(app)
+        ).start(),
+        Periodic(
+            "plan-recovery", every.plan_recovery_seconds, lambda: recover_plans_once(app)
+        ).start(),
         _credential_watcher(app).start(),
     ]
 
@@ -107,5 +109,5 @@ def _credential_watcher(app: Flask) -> Periodic:
     watcher = gateway_of(app).credential_watcher
     if watcher is None:
         raise RuntimeError("the credential watcher is not wired yet")
-    seconds = float(app.config["CREDENTIAL_CHECK_SECONDS"])
+    seconds = gateway_of(app).config.credentials.check_seconds
     return Periodic("credential-watcher", seconds, watcher.check, on_stop=watcher.stop)

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from gateway.services.desks import ReservationDesk, WorkOrderDesk
-from gateway.settings import Settings
+from gateway.settings import CredentialSettings, DatabaseSettings, Settings
 from gateway.store.gateway_store import GatewayStore
+from gateway.store.keyring import MasterKeys
 from gateway.wiring import Adapters, build_adapters
 
 if TYPE_CHECKING:  # built after the app exists (they follow its settings and processes)
@@ -31,10 +32,8 @@ EXTENSION = "gateway"
 class Gateway:
     """Everything a request, a SOAP call, a background pass or a CLI command works with."""
 
-    settings: Mapping[str, Any]
-    """Every setting by name (the modules that still read them so)."""
     config: Settings
-    """The same, typed and validated (gateway/settings.py)."""
+    """Every setting, typed and validated once (gateway/settings.py)."""
     adapters: Adapters
     store: GatewayStore
     reservations: ReservationDesk
@@ -43,9 +42,8 @@ class Gateway:
     credential_watcher: CredentialWatcher | None = None
 
 
-def open_store(settings: Mapping[str, Any]) -> GatewayStore:
+def open_store(database: DatabaseSettings) -> GatewayStore:
     """The gateway's own database as the settings describe it (migrated unless told not to)."""
-    database = Settings.from_mapping(settings).database
     return GatewayStore.open(
         database.url,
         auto_migrate=database.auto_migrate,
@@ -54,15 +52,21 @@ def open_store(settings: Mapping[str, Any]) -> GatewayStore:
     )
 
 
+def open_master_keys(settings: CredentialSettings) -> MasterKeys | None:
+    """GATEWAY_MASTER_KEYS if set (fixed), else the key file if it exists; None without keys."""
+    return MasterKeys.configured(
+        settings.master_keys, settings.master_key_file, settings.check_seconds
+    )
+
+
 def build_gateway(settings: Mapping[str, Any], adapters: Adapters | None = None) -> Gateway:
     """The gateway over ``adapters`` (default: the real ones the settings name)."""
     config = Settings.from_mapping(settings)  # a bad setting stops the start here, named
     wired = adapters or build_adapters(config)
     return Gateway(
-        settings=settings,
         config=config,
         adapters=wired,
-        store=open_store(settings),
+        store=open_store(config.database),
         reservations=ReservationDesk(
             wired.inventory, wired.work_orders,
             overrides_allowed=config.reservations.overrides_allowed,

@@ -14,12 +14,12 @@ from typing import Any
 import click
 
 from gateway import bootstrap
-from gateway.auth.passwords import HashCost, configure_hashing, hash_password, new_password
+from gateway.auth.passwords import configure_hashing, hash_password, new_password
 from gateway.config import read_settings
 from gateway.domain.legacy_clients import LegacyClient, new_client
 from gateway.domain.roles import RESERVATION_ROLES
+from gateway.settings import Settings
 from gateway.store.gateway_store import GatewayStore
-from gateway.store.keyring import MasterKeys
 from gateway.store.legacy_clients import ClientExists
 
 TARGET = "legacy_client"
@@ -61,7 +61,7 @@ def add_command(
     name: str, roles: tuple[str, ...], owners: tuple[str, ...], digest: bool, password_stdin: bool
 ) -> None:
     """Register a client; a generated password is printed once and cannot be shown again."""
-    settings, store = open_store()
+    config, store = open_store()
     password = _password_from_stdin() if password_stdin else new_password()
     try:
         client = new_client(
@@ -69,7 +69,7 @@ def add_command(
             frozenset(roles),
             frozenset(owners),
             password,
-            MasterKeys.from_settings(settings),
+            bootstrap.open_master_keys(config.credentials),
             digest,
             datetime.now(UTC),
             hash_password,
@@ -119,11 +119,11 @@ def disable_command(name: str) -> None:
     click.echo(f"disabled legacy client {name}")
 
 
-def open_store() -> tuple[Any, GatewayStore]:
+def open_store() -> tuple[Settings, GatewayStore]:
     """Settings as the gateway reads them, and its database (no upstream adapters needed)."""
-    settings = read_settings()
-    configure_hashing(HashCost.from_settings(settings))  # new passwords get the configured cost
-    return settings, bootstrap.open_store(settings)
+    config = Settings.from_mapping(read_settings())  # a bad setting stops here, named
+    configure_hashing(config.credentials.password_hashing)  # new passwords get that cost
+    return config, bootstrap.open_store(config.database)
 
 
 def _password_from_stdin() -> str:

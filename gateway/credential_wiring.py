@@ -3,9 +3,7 @@ from settings once), and the watcher that keeps every token provider on the curr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
 
 from flask import Flask
 
@@ -17,64 +15,60 @@ from adapters.azure_credentials import (
 from adapters.azure_tokens import AzureTokenProvider
 from adapters.http_session import make_session
 from gateway.auth.passwords import Argon2Passwords
-from gateway.bootstrap import gateway_of
-from gateway.domain.credentials import UPSTREAMS, ClientCredential, Secret
+from gateway.bootstrap import gateway_of, open_master_keys
+from gateway.domain.credentials import ClientCredential, Secret
 from gateway.services.credential_watch import CredentialWatcher, Sink
 from gateway.services.credentials import CredentialPolicy, Credentials
-from gateway.settings import azure_clients
+from gateway.settings import CredentialSettings, Settings
 from gateway.store.credentials import CredentialStore
 from gateway.store.database import utc_now
 from gateway.store.gateway_store import GatewayStore
-from gateway.store.keyring import MasterKeys
-
-SEED_REPLACE = "replace"
 
 
-def build_credentials(settings: Mapping[str, Any], store: GatewayStore) -> Credentials:
+def build_credentials(config: Settings, store: GatewayStore) -> Credentials:
     """The credential use cases over this database and the configured master keys."""
-    scopes = {name: settings[f"{name.upper()}_SCOPE"] for name in UPSTREAMS}
-    session = make_session(settings["AZURE_CA_BUNDLE"])
+    upstream = config.upstream
+    session = make_session(upstream.azure_ca_bundle)
     return Credentials(
         store=CredentialStore(store.engine),
         legacy=store.legacy_clients,
-        keys=MasterKeys.from_settings(settings),
-        prover=AzureCredentialProver(settings["AZURE_AUTHORITY"], session, scopes),
+        keys=open_master_keys(config.credentials),
+        prover=AzureCredentialProver(upstream.azure_authority, session, upstream.scopes),
         read_certificate=certificate_credential,
         clock=utc_now,
         passwords=Argon2Passwords(),
-        policy=_policy(settings),
+        policy=_policy(config.credentials),
     )
 
 
 def wire_credentials(app: Flask) -> None:
     """Seed, then follow the stored credentials; ``gateway.credentials`` holds the use cases."""
-    store: GatewayStore = gateway_of(app).store
-    providers = gateway_of(app).adapters.token_providers
-    credentials = build_credentials(app.config, store)
+    gateway = gateway_of(app)
+    store, providers, config = gateway.store, gateway.adapters.token_providers, gateway.config
+    credentials = build_credentials(config, store)
     if credentials.keys is None and credentials.store.current_versions():
         raise RuntimeError(
             "The gateway database holds sealed credentials, but no master key is configured "
             "(GATEWAY_MASTER_KEYS or GATEWAY_MASTER_KEY_FILE)"
         )
-    _seed(credentials, app.config, store)
+    _seed(credentials, config, store)
     watcher = CredentialWatcher(
         credentials,
         {name: _sink(provider) for name, provider in providers.items()},
-        check_seconds=float(app.config["CREDENTIAL_CHECK_SECONDS"]),
-        report_seconds=float(app.config["CREDENTIAL_REPORT_SECONDS"]),
+        check_seconds=config.credentials.check_seconds,
+        report_seconds=config.credentials.report_seconds,
     )
     credentials.on_change = watcher.check
     for provider in providers.values():
         provider.watch(watcher.maybe_check)
     watcher.check()  # stored credentials replace the settings' before the first token
-    gateway = gateway_of(app)
     gateway.credentials, gateway.credential_watcher = credentials, watcher
 
 
-def _seed(credentials: Credentials, settings: Mapping[str, Any], store: GatewayStore) -> None:
-    replace = settings["CREDENTIALS_SEED"] == SEED_REPLACE
+def _seed(credentials: Credentials, config: Settings, store: GatewayStore) -> None:
+    replace = config.credentials.seed_replace
     uow = store.unit_of_work()
-    for name, client in azure_clients(settings).items():
+    for name, client in config.upstream.clients.items():
         credentials.seed(name, client.client_id, Secret(client.client_secret), replace, uow.audit)
     uow.commit()
 
@@ -86,10 +80,9 @@ def _sink(provider: AzureTokenProvider) -> Sink:
     return use
 
 
-def _policy(settings: Mapping[str, Any]) -> CredentialPolicy:
-    report = float(settings["CREDENTIAL_REPORT_SECONDS"])
+def _policy(settings: CredentialSettings) -> CredentialPolicy:
     return CredentialPolicy(
-        legacy_grace=timedelta(seconds=float(settings["LEGACY_PASSWORD_GRACE_SECONDS"])),
-        live_window=timedelta(seconds=3 * report),
-        wait_seconds=float(settings["CREDENTIAL_WAIT_SECONDS"]),
+        legacy_grace=settings.legacy_password_grace,
+        live_window=timedelta(seconds=3 * settings.report_seconds),
+        wait_seconds=settings.wait_seconds,
     )

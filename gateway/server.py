@@ -1,7 +1,7 @@
 """`gateway serve`: the gateway under gunicorn, several worker processes, JSON logs.
 
 Every worker runs the expiry sweeper and the outbox worker too; both are safe with several
-processes (docs/decisions.md), so no worker is special.
+processes (docs/decisions/021-servers.md), so no worker is special.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 
 from gateway.app import create_app
 from gateway.background import start_background_work
+from gateway.config import read_settings
 from gateway.observability.logs import configure_logging
 
 
@@ -28,9 +29,8 @@ class GatewayServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        app = create_app()
-        app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"] or self._public_url
-        return app
+        configured = read_settings().get("PUBLIC_URL")
+        return create_app({"PUBLIC_URL": configured or self._public_url})
 
 
 def serve(host: str, port: int, workers: int, threads: int = 8) -> None:

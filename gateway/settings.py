@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from gateway.auth.passwords import HashCost
+from gateway.auth.throttle import ThrottlePolicy
 from gateway.config import SettingError
 from gateway.domain.credentials import UPSTREAMS
+from gateway.xml_guard import XmlLimits
 
 T = TypeVar("T")
 
@@ -44,6 +47,11 @@ class UpstreamSettings:
     clients: Mapping[str, AzureClient] = field(repr=False)
     """Per upstream: its own registration (<UPSTREAM>_CLIENT_ID/SECRET), else AZURE_*."""
 
+    @property
+    def scopes(self) -> Mapping[str, str]:
+        """Per upstream (as UPSTREAMS names them): the token scope it is called with."""
+        return {"inventory": self.inventory_scope, "workorders": self.workorders_scope}
+
 
 @dataclass(frozen=True)
 class AuthSettings:
@@ -70,11 +78,54 @@ class ReservationSettings:
 
 
 @dataclass(frozen=True)
+class SoapSettings:
+    """The SOAP endpoint for legacy systems: what one call may be, and how logins are checked."""
+
+    public_url: str | None
+    """Where callers reach the gateway (the served WSDL's address); None: the bind address."""
+    max_body_bytes: int
+    xml_limits: XmlLimits
+    token_max_age: timedelta
+    verified_password_cache_seconds: float
+    login_throttle: ThrottlePolicy
+    rate_limit_url: str | None = field(repr=False)  # may carry a password
+    """Redis for the failed-login counts; None: the gateway's database."""
+
+
+@dataclass(frozen=True)
+class CredentialSettings:
+    """Master keys, credential rotation and legacy passwords (SPEC §5.5)."""
+
+    master_keys: tuple[str, ...] = field(repr=False)
+    master_key_file: str | None
+    check_seconds: float
+    report_seconds: float
+    wait_seconds: float
+    legacy_password_grace: timedelta
+    seed_replace: bool
+    """True (the demo): store the settings' Azure credential whenever it differs."""
+    password_hashing: HashCost
+
+
+@dataclass(frozen=True)
+class BackgroundSettings:
+    """How often each process runs the work it does on its own (gateway/background.py)."""
+
+    expiry_sweep_seconds: float
+    outbox_drain_seconds: float
+    plan_recovery_seconds: float
+
+
+@dataclass(frozen=True)
 class Settings:
     upstream: UpstreamSettings
     auth: AuthSettings
     database: DatabaseSettings
     reservations: ReservationSettings
+    soap: SoapSettings
+    credentials: CredentialSettings
+    background: BackgroundSettings
+    max_request_bytes: int
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
@@ -82,6 +133,14 @@ class Settings:
         return cls(
             upstream=_upstream(read),
             auth=_auth(read),
+            soap=_soap(read),
+            credentials=_credentials(read),
+            background=BackgroundSettings(
+                expiry_sweep_seconds=read.number("EXPIRY_SWEEP_SECONDS"),
+                outbox_drain_seconds=read.number("OUTBOX_DRAIN_SECONDS"),
+                plan_recovery_seconds=read.number("PLAN_RECOVERY_SECONDS"),
+            ),
+            max_request_bytes=read.integer("MAX_CONTENT_LENGTH"),
             database=DatabaseSettings(
                 url=read.text("DATABASE_URL"),
                 auto_migrate=read.flag("DATABASE_AUTO_MIGRATE"),
@@ -143,6 +202,47 @@ def _auth(read: _Reader) -> AuthSettings:
     )
 
 
+def _soap(read: _Reader) -> SoapSettings:
+    return SoapSettings(
+        public_url=read.optional("PUBLIC_URL"),
+        max_body_bytes=read.integer("SOAP_MAX_BODY_BYTES"),
+        xml_limits=XmlLimits(
+            max_depth=read.integer("XML_MAX_DEPTH"),
+            max_elements=read.integer("XML_MAX_ELEMENTS"),
+            max_attributes_per_element=read.integer("XML_MAX_ATTRIBUTES_PER_ELEMENT"),
+            max_attributes=read.integer("XML_MAX_ATTRIBUTES"),
+            max_start_tag_bytes=read.integer("XML_MAX_START_TAG_BYTES"),
+        ),
+        token_max_age=timedelta(seconds=read.number("SOAP_TOKEN_MAX_AGE_SECONDS")),
+        verified_password_cache_seconds=read.number("LEGACY_AUTH_CACHE_SECONDS"),
+        login_throttle=ThrottlePolicy(
+            client_failures=read.integer("LOGIN_MAX_FAILURES_PER_CLIENT"),
+            address_failures=read.integer("LOGIN_MAX_FAILURES_PER_ADDRESS"),
+            window_seconds=read.integer("LOGIN_FAILURE_WINDOW_SECONDS"),
+        ),
+        rate_limit_url=read.optional("RATE_LIMIT_URL"),
+    )
+
+
+def _credentials(read: _Reader) -> CredentialSettings:
+    return CredentialSettings(
+        master_keys=read.words("MASTER_KEYS"),
+        master_key_file=read.optional("MASTER_KEY_FILE"),
+        check_seconds=read.number("CREDENTIAL_CHECK_SECONDS"),
+        report_seconds=read.number("CREDENTIAL_REPORT_SECONDS"),
+        wait_seconds=read.number("CREDENTIAL_WAIT_SECONDS"),
+        legacy_password_grace=timedelta(seconds=read.number("LEGACY_PASSWORD_GRACE_SECONDS")),
+        seed_replace=read.choice("CREDENTIALS_SEED", ("if-missing", "replace")) == "replace",
+        password_hashing=HashCost(
+            memory_kib=read.integer("ARGON2_MEMORY_KIB"),
+            time_cost=read.integer("ARGON2_TIME_COST"),
+            parallelism=read.integer("ARGON2_PARALLELISM"),
+            max_concurrent=read.integer("ARGON2_MAX_CONCURRENT"),
+            wait_seconds=read.number("ARGON2_WAIT_SECONDS"),
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class _Reader:
     """Reads one setting as a kind, naming it when it does not read."""
@@ -174,6 +274,18 @@ class _Reader:
         if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
             raise SettingError(f"{name} must be a table of strings, not {value!r}")
         return {str(k): v for k, v in value.items()}
+
+    def words(self, name: str) -> tuple[str, ...]:
+        """A comma-separated text (or a list), as its non-empty words."""
+        value = self.values.get(name)
+        given = value.split(",") if isinstance(value, str) else list(value or [])
+        return tuple(str(word).strip() for word in given if str(word).strip())
+
+    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(name)
+        if value not in allowed:
+            raise SettingError(f"{name}={value!r} is not one of {', '.join(allowed)}")
+        return value
 
     def _as(self, name: str, convert: Callable[[Any], T], kind: str) -> T:
         value = self.values.get(name)

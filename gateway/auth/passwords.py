@@ -8,10 +8,9 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -35,16 +34,6 @@ class HashCost:
     parallelism: int = 4
     max_concurrent: int = 2
     wait_seconds: float = 10.0
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> HashCost:
-        return cls(
-            memory_kib=int(settings["ARGON2_MEMORY_KIB"]),
-            time_cost=int(settings["ARGON2_TIME_COST"]),
-            parallelism=int(settings["ARGON2_PARALLELISM"]),
-            max_concurrent=int(settings["ARGON2_MAX_CONCURRENT"]),
-            wait_seconds=float(settings["ARGON2_WAIT_SECONDS"]),
-        )
 
 
 class PasswordHashing:

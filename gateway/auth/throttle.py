@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import Storage
@@ -32,14 +32,6 @@ class ThrottlePolicy:
     client_failures: int = 10
     address_failures: int = 50
     window_seconds: int = 300
-
-    @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> ThrottlePolicy:
-        return cls(
-            client_failures=int(settings["LOGIN_MAX_FAILURES_PER_CLIENT"]),
-            address_failures=int(settings["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-            window_seconds=int(settings["LOGIN_FAILURE_WINDOW_SECONDS"]),
-        )
 
 
 class LoginThrottle:

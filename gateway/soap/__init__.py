@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from flask import Flask
 from limits.storage import Storage, storage_from_string
@@ -12,8 +11,8 @@ from spyne.server.wsgi import WsgiApplication
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from gateway.auth.legacy_clients import LegacyAuthenticator
-from gateway.auth.passwords import HashCost, VerifiedPasswords, configure_hashing
-from gateway.auth.throttle import LoginThrottle, ThrottlePolicy
+from gateway.auth.passwords import VerifiedPasswords, configure_hashing
+from gateway.auth.throttle import LoginThrottle
 from gateway.bootstrap import credentials_of, gateway_of
 from gateway.soap.gate import SoapGate
 from gateway.soap.service import create_gateway_application
@@ -43,16 +42,17 @@ class _AnsweredFaults(logging.Filter):
 
 def mount_soap(app: Flask) -> None:
     """Serve the SOAP service at SOAP_PATH, beside the Flask app (after its adapters and store)."""
-    config = app.config
-    configure_hashing(HashCost.from_settings(config))
+    gateway = gateway_of(app)
+    settings = gateway.config.soap
+    configure_hashing(gateway.config.credentials.password_hashing)
     authenticator = LegacyAuthenticator(
-        clients=gateway_of(app).store.legacy_clients,
-        passwords=VerifiedPasswords(float(config["LEGACY_AUTH_CACHE_SECONDS"])),
-        box=credentials_of(gateway_of(app)).keys,  # re-read when the key file changes
-        max_age=timedelta(seconds=float(config["SOAP_TOKEN_MAX_AGE_SECONDS"])),
+        clients=gateway.store.legacy_clients,
+        passwords=VerifiedPasswords(settings.verified_password_cache_seconds),
+        box=credentials_of(gateway).keys,  # re-read when the key file changes
+        max_age=settings.token_max_age,
     )
     soap = WsgiApplication(create_gateway_application())
-    throttle = LoginThrottle(_throttle_storage(app), ThrottlePolicy.from_settings(config))
+    throttle = LoginThrottle(_throttle_storage(app), settings.login_throttle)
     gate = SoapGate(soap, app, authenticator, throttle, WsdlDocuments())
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SOAP_PATH: gate})  # type: ignore[method-assign]
     for name in SPYNE_LOGGERS:
@@ -63,9 +63,9 @@ def mount_soap(app: Flask) -> None:
 
 def _throttle_storage(app: Flask) -> Storage:
     """Redis when RATE_LIMIT_URL names one (both timeouts set), else the gateway's database."""
-    url = app.config.get("RATE_LIMIT_URL")
+    url = gateway_of(app).config.soap.rate_limit_url
     if url:
-        storage = storage_from_string(str(url), socket_timeout=2.0, socket_connect_timeout=2.0)
+        storage = storage_from_string(url, socket_timeout=2.0, socket_connect_timeout=2.0)
         if not isinstance(storage, Storage):
             raise ValueError("GATEWAY_RATE_LIMIT_URL names an asyncio storage; use redis://…")
         return storage

@@ -12,7 +12,7 @@ import base64
 import binascii
 import io
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
@@ -53,8 +53,10 @@ class SoapGate:
         self._authenticator = authenticator
         self._throttle = throttle
         self._wsdl = wsdl
-        self._max_bytes = int(app.config["SOAP_MAX_BODY_BYTES"])
-        self._limits = _xml_limits(app.config)
+        settings = gateway_of(app).config.soap
+        self._max_bytes = settings.max_body_bytes
+        self._limits = settings.xml_limits
+        self._public_url = settings.public_url
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         correlation_id = _correlation_id(environ)
@@ -86,9 +88,8 @@ class SoapGate:
     def _address(self, environ: dict[str, Any]) -> str:
         """Where the WSDL sends callers: the configured public URL, else the server's own bind
         address (never the Host header, which is the caller's to choose)."""
-        public = self._app.config.get("PUBLIC_URL")
-        if public:
-            return f"{str(public).rstrip('/')}{environ.get('SCRIPT_NAME', '')}"
+        if self._public_url:
+            return f"{self._public_url.rstrip('/')}{environ.get('SCRIPT_NAME', '')}"
         return f"http://{_bind_address(environ)}{environ.get('SCRIPT_NAME', '')}"
 
     def _admit(self, environ: dict[str, Any], correlation_id: str) -> SoapCall:
@@ -126,16 +127,6 @@ class SoapGate:
             by_basic = self._authenticator.by_basic
             return self._throttle.attempt(name, address, lambda: by_basic(name, password))
         raise Unauthenticated("Send a WS-Security UsernameToken or HTTP Basic credentials")
-
-
-def _xml_limits(config: Mapping[str, Any]) -> xml_guard.XmlLimits:
-    return xml_guard.XmlLimits(
-        max_depth=int(config["XML_MAX_DEPTH"]),
-        max_elements=int(config["XML_MAX_ELEMENTS"]),
-        max_attributes_per_element=int(config["XML_MAX_ATTRIBUTES_PER_ELEMENT"]),
-        max_attributes=int(config["XML_MAX_ATTRIBUTES"]),
-        max_start_tag_bytes=int(config["XML_MAX_START_TAG_BYTES"]),
-    )
 
 
 def _bind_address(environ: dict[str, Any]) -> str:

@@ -13,10 +13,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -53,17 +52,14 @@ class MasterKeys:
         self._checked_at = clock()
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> MasterKeys | None:
-        """From ``MASTER_KEYS`` if set, else the key file if it exists; None without keys."""
-        given = settings.get("MASTER_KEYS")
-        keys = given.split(",") if isinstance(given, str) else list(given or [])
-        keys = [key.strip() for key in keys if key.strip()]
-        check = float(settings.get("CREDENTIAL_CHECK_SECONDS", 2.0))
+    def configured(
+        cls, keys: Sequence[str], key_file: str | None, check_seconds: float = 2.0
+    ) -> MasterKeys | None:
+        """The given keys if any (fixed), else the key file if it exists; None without keys."""
         if keys:
-            return cls(keys, check_seconds=check)
-        path = settings.get("MASTER_KEY_FILE")
-        if path and Path(path).is_file():
-            return cls(read_key_file(Path(path)), Path(path), check)
+            return cls(keys, check_seconds=check_seconds)
+        if key_file and Path(key_file).is_file():
+            return cls(read_key_file(Path(key_file)), Path(key_file), check_seconds)
         return None
 
     def __repr__(self) -> str:

@@ -80,3 +80,31 @@ def test_the_typed_settings_name_a_bad_value_and_never_show_a_secret() -> None:
                       ("INVENTORY_URL", "")]:  # fmt: skip
         with pytest.raises(SettingError, match=name):
             Settings.from_mapping({**DEFAULTS, name: bad})
+
+
+def test_every_group_is_typed_and_the_secret_ones_stay_out_of_reprs() -> None:
+    values = {**DEFAULTS, "MASTER_KEYS": " key-one , ,key-two ", "SOAP_MAX_BODY_BYTES": "4096",
+              "RATE_LIMIT_URL": "redis://:hunter2@cache:6379/0", "CREDENTIALS_SEED": "replace",
+              "LOGIN_MAX_FAILURES_PER_CLIENT": 3, "ARGON2_MEMORY_KIB": "1024"}  # fmt: skip
+    settings = Settings.from_mapping(values)
+    assert settings.credentials.master_keys == ("key-one", "key-two")
+    assert settings.credentials.seed_replace is True
+    assert settings.credentials.password_hashing.memory_kib == 1024
+    assert settings.soap.max_body_bytes == 4096
+    assert settings.soap.login_throttle.client_failures == 3
+    assert settings.soap.xml_limits.max_depth == DEFAULTS["XML_MAX_DEPTH"]
+    assert settings.soap.token_max_age.total_seconds() == DEFAULTS["SOAP_TOKEN_MAX_AGE_SECONDS"]
+    assert settings.background.outbox_drain_seconds == DEFAULTS["OUTBOX_DRAIN_SECONDS"]
+    assert settings.upstream.scopes["workorders"] == DEFAULTS["WORKORDERS_SCOPE"]
+    assert "key-one" not in repr(settings) and "hunter2" not in repr(settings)
+    assert Settings.from_mapping(DEFAULTS).credentials.seed_replace is False
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [("CREDENTIALS_SEED", "always"), ("SOAP_MAX_BODY_BYTES", "big"), ("XML_MAX_ELEMENTS", 1.5),
+     ("EXPIRY_SWEEP_SECONDS", "soon"), ("ARGON2_TIME_COST", None), ("MAX_CONTENT_LENGTH", "")],
+)  # fmt: skip
+def test_a_bad_value_in_any_group_stops_the_start_naming_it(name: str, bad: object) -> None:
+    with pytest.raises(SettingError, match=name):
+        Settings.from_mapping({**DEFAULTS, name: bad})

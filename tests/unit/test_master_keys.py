@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from gateway.bootstrap import open_master_keys
+from gateway.config import DEFAULTS
+from gateway.settings import Settings
 from gateway.store.keyring import (
     MasterKeys,
     ensure_key_file,
@@ -14,6 +17,11 @@ from gateway.store.keyring import (
     read_key_file,
     write_key_file,
 )
+
+
+def keys_from(values: dict[str, str]) -> MasterKeys | None:
+    """The master keys as the gateway opens them from these settings."""
+    return open_master_keys(Settings.from_mapping({**DEFAULTS, **values}).credentials)
 
 
 class Clock:
@@ -41,7 +49,7 @@ def test_a_key_file_is_private_to_its_owner_and_made_once(key_file: Path) -> Non
 
 
 def test_reprs_show_key_ids_never_keys(key_file: Path) -> None:
-    keys = MasterKeys.from_settings({"MASTER_KEY_FILE": str(key_file)})
+    keys = keys_from({"MASTER_KEY_FILE": str(key_file)})
     assert keys is not None
     (key,) = read_key_file(key_file)
 
@@ -51,8 +59,8 @@ def test_reprs_show_key_ids_never_keys(key_file: Path) -> None:
 def test_settings_keys_win_over_the_file_and_no_key_means_none(key_file: Path) -> None:
     given = Fernet.generate_key().decode()
 
-    from_env = MasterKeys.from_settings({"MASTER_KEYS": given, "MASTER_KEY_FILE": str(key_file)})
-    nothing = MasterKeys.from_settings({"MASTER_KEY_FILE": str(key_file.with_name("absent"))})
+    from_env = keys_from({"MASTER_KEYS": given, "MASTER_KEY_FILE": str(key_file)})
+    nothing = keys_from({"MASTER_KEY_FILE": str(key_file.with_name("absent"))})
 
     assert from_env is not None and from_env.key_ids == (key_id(given),)
     assert not from_env.editable

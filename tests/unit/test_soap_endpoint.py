@@ -52,9 +52,13 @@ def inventory() -> FakeInventory:
 
 @pytest.fixture
 def app(inventory: FakeInventory, mes_a: LegacyClient) -> Flask:
+    return soap_app(inventory, mes_a)
+
+
+def soap_app(inventory: FakeInventory, mes_a: LegacyClient, **settings: str) -> Flask:
     adapters = Adapters(inventory, FakeWorkOrders(), FakeTokenValidator())
     app = create_app(
-        {"TESTING": True, "DATABASE_URL": "sqlite://", "SOAP_MAX_BODY_BYTES": 4096},
+        {"TESTING": True, "DATABASE_URL": "sqlite://", "SOAP_MAX_BODY_BYTES": 4096, **settings},
         adapters=adapters,
     )
     app.extensions["gateway"].store.legacy_clients.add(mes_a)
@@ -272,9 +276,11 @@ def test_the_wsdl_address_never_comes_from_the_host_header(client: FlaskClient) 
     assert b'location="http://localhost/soap/gateway"' in wsdl.data
 
 
-def test_the_wsdl_address_is_the_configured_public_url(app: Flask, client: FlaskClient) -> None:
-    app.config["PUBLIC_URL"] = "https://gateway.plant-a.example/"
-    wsdl = client.get(PATH + "?wsdl", headers={"Host": "evil.example"})
+def test_the_wsdl_address_is_the_configured_public_url(
+    inventory: FakeInventory, mes_a: LegacyClient
+) -> None:
+    app = soap_app(inventory, mes_a, PUBLIC_URL="https://gateway.plant-a.example/")
+    wsdl = app.test_client().get(PATH + "?wsdl", headers={"Host": "evil.example"})
     assert b'location="https://gateway.plant-a.example/soap/gateway"' in wsdl.data
     assert b"evil.example" not in wsdl.data
 
