@@ -22,8 +22,8 @@ from gateway.store.keyring import MasterKeys
 from gateway.wiring import Adapters, build_adapters
 
 if TYPE_CHECKING:  # built after the app exists (they follow its settings and processes)
-    from gateway.services.credential_watch import CredentialWatcher
-    from gateway.services.credentials import Credentials
+    from gateway.services.credentials.rotation import Credentials
+    from gateway.services.credentials.watch import CredentialWatcher
 
 EXTENSION = "gateway"
 

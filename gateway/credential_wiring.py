@@ -17,8 +17,8 @@ from adapters.http_session import make_session
 from gateway.auth.passwords import Argon2Passwords
 from gateway.bootstrap import gateway_of, open_master_keys
 from gateway.domain.credentials import ClientCredential, Secret
-from gateway.services.credential_watch import CredentialWatcher, Sink
-from gateway.services.credentials import CredentialPolicy, Credentials
+from gateway.services.credentials.rotation import CredentialPolicy, Credentials
+from gateway.services.credentials.watch import CredentialWatcher, Sink
 from gateway.settings import CredentialSettings, Settings
 from gateway.store.credentials import CredentialStore
 from gateway.store.database import utc_now

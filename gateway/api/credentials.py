@@ -23,7 +23,7 @@ from gateway.api.parser import Blueprint
 from gateway.bootstrap import credentials_of, gateway_of
 from gateway.domain.credentials import RotationRequest, Secret
 from gateway.domain.roles import ADMIN
-from gateway.services.credentials import Credentials
+from gateway.services.credentials.rotation import Credentials
 
 blp = Blueprint(
     "admin-credentials",

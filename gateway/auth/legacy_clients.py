@@ -20,7 +20,7 @@ from gateway.domain import legacy_clients
 from gateway.domain.errors import Unauthenticated
 from gateway.domain.legacy_clients import NAME_PATTERN, LegacyClient
 from gateway.domain.principal import Principal
-from gateway.services.credential_ports import Sealer
+from gateway.services.credentials.ports import Sealer
 
 log = logging.getLogger(__name__)
 

@@ -136,7 +136,7 @@ class VerifiedPasswords:
 
 
 class Argon2Passwords:
-    """The password tools the credential use cases are given (gateway/services/credentials.py)."""
+    """The password tools the credential use cases are given (services/credentials/rotation.py)."""
 
     @staticmethod
     def hash_password(password: str) -> str:

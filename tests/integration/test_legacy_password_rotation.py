@@ -16,7 +16,7 @@ from gateway.auth.passwords import VerifiedPasswords, password_digest
 from gateway.domain.credentials import RotationRequest, Secret
 from gateway.domain.errors import Unauthenticated
 from gateway.domain.roles import ADMIN, STAFF
-from gateway.services.credentials import Credentials
+from gateway.services.credentials.rotation import Credentials
 from gateway.store.unit_of_work import BufferedAuditLog
 from tests.secret_scan import SecretScan
 

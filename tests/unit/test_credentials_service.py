@@ -26,7 +26,7 @@ from gateway.domain.errors import (
     NothingToRetire,
     RotationPending,
 )
-from gateway.services.credentials import CredentialPolicy, Credentials
+from gateway.services.credentials.rotation import CredentialPolicy, Credentials
 from gateway.store.credentials import CredentialStore
 from gateway.store.gateway_store import GatewayStore
 from gateway.store.keyring import MasterKeys, ensure_key_file, read_key_file

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORKS = ("flask", "werkzeug", "zeep", "requests", "sqlalchemy", "spyne", "lxml",
               "marshmallow", "msal", "tenacity", "alembic", "gunicorn", "webargs")  # fmt: skip
-PORTS = ("gateway.services.ports", "gateway.services.credential_ports")
+PORTS = ("gateway.services.ports", "gateway.services.credentials.ports")
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "gateway.domain": ("gateway.", "adapters", "sandbox", *FRAMEWORKS),

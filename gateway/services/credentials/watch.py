@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from gateway.domain.credentials import ClientCredential
-from gateway.services.credentials import Credentials
+from gateway.services.credentials.rotation import Credentials
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from gateway.domain.credentials import (
     UpstreamCredential,
     stored_hash_fingerprint,
 )
-from gateway.services.credential_ports import (
+from gateway.services.credentials.ports import (
     CredentialRepository,
     LegacySecretRow,
     MasterKeyRing,

@@ -15,8 +15,8 @@ from gateway import demo
 from gateway.app import create_app
 from gateway.background import drain_outbox_once, start_background_work, sweep_once
 from gateway.bootstrap import gateway_of
-from gateway.cli_credentials import credentials_group
-from gateway.cli_legacy import legacy_clients_group
+from gateway.cli.credentials import credentials_group
+from gateway.cli.legacy_clients import legacy_clients_group
 from gateway.observability.logs import configure_logging
 
 VAR = Path("var")

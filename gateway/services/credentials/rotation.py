@@ -1,11 +1,11 @@
 """Credential use cases (SPEC §5.5): list, rotate, retire — upstream Azure credentials, legacy
 client passwords and the master key — each audited, none ever showing a stored value.
 
-Beside this module: legacy_passwords.py, master_key.py, credential_listing.py and
-credential_watch.py; the ports in credential_ports.py. Elsewhere: the SQL store in
+Beside this module: legacy_passwords.py, master_key.py, listing.py and
+watch.py; the ports in ports.py. Elsewhere: the SQL store in
 gateway/store/credentials.py, the master keys in gateway/store/keyring.py, MSAL's side in
 adapters/azure_credentials.py and adapters/azure_tokens.py, the wiring in
-gateway/credential_wiring.py, the interfaces in gateway/cli_credentials.py and
+gateway/credential_wiring.py, the interfaces in gateway/cli/credentials.py and
 gateway/api/credentials.py. The admin's step-by-step is docs/runbook-credentials.md; the
 choices are docs/decisions/066–075.
 """
@@ -41,8 +41,8 @@ from gateway.domain.errors import (
     RotationPending,
     UpstreamError,
 )
-from gateway.services import credential_listing, legacy_passwords, master_key
-from gateway.services.credential_ports import (
+from gateway.services.credentials import legacy_passwords, listing, master_key
+from gateway.services.credentials.ports import (
     ConcurrentChange,
     CredentialProver,
     CredentialRepository,
@@ -82,7 +82,7 @@ class Credentials:
 
     def list_all(self) -> list[CredentialInfo]:
         """Every credential: names, kinds, fingerprints, dates and state; never a value."""
-        return credential_listing.everything(self.store, self.keys, self.clock())
+        return listing.everything(self.store, self.keys, self.clock())
 
     def running_processes(self) -> list[ProcessReport]:
         """Gateway processes that reported recently, with what they use."""
@@ -177,7 +177,7 @@ class Credentials:
         audit.record(actor, "credential.rotate", TARGET, name, before, _described(new))
         self.on_change()
         detail = f"version {current.version} stays usable until it is retired" if current else ""
-        return RotationResult(credential_listing.upstream_info(new), detail=detail)
+        return RotationResult(listing.upstream_info(new), detail=detail)
 
     def _retire_upstream(self, name: str, actor: str, audit: AuditLog) -> CredentialInfo:
         current = self._current(name)
@@ -193,7 +193,7 @@ class Credentials:
         self.store.retire(name, CredentialState.PREVIOUS, self.clock())
         retired = replace(previous[0], state=CredentialState.RETIRED, retired_at=self.clock())
         audit.record(actor, "credential.retire", TARGET, name, _described(previous[0]), None)
-        return credential_listing.upstream_info(retired)
+        return listing.upstream_info(retired)
 
     def _new_credential(
         self, request: RotationRequest, current: UpstreamCredential | None

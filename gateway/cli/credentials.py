@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from gateway.cli_legacy import open_store
+from gateway.cli.legacy_clients import open_store
 from gateway.credential_wiring import build_credentials
 from gateway.domain.credentials import (
     MASTER_KEY,
@@ -24,7 +24,7 @@ from gateway.domain.credentials import (
     Secret,
 )
 from gateway.domain.errors import GatewayError
-from gateway.services.credentials import Credentials
+from gateway.services.credentials.rotation import Credentials
 
 Readable = click.Path(exists=True, dir_okay=False, path_type=Path)
 

@@ -14,11 +14,11 @@ from gateway.domain.credentials import (
     RotationResult,
 )
 from gateway.domain.errors import CredentialInUse, NothingToRetire, RotationPending
-from gateway.services.credential_ports import MasterKeyRing
+from gateway.services.credentials.ports import MasterKeyRing
 from gateway.services.ports import AuditLog
 
 if TYPE_CHECKING:  # for annotations only: credentials.py runs these
-    from gateway.services.credentials import Credentials
+    from gateway.services.credentials.rotation import Credentials
 
 log = logging.getLogger(__name__)
 TARGET = "credential"

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from gateway.domain.credentials import LEGACY_PREFIX, CredentialInfo, RotationResult, Secret
 from gateway.domain.errors import CredentialInvalid, CredentialNotFound, NothingToRetire
 from gateway.domain.legacy_clients import MIN_PASSWORD_LENGTH, LegacyClient, new_secret
-from gateway.services import credential_listing
+from gateway.services.credentials import listing
 from gateway.services.ports import AuditLog
 
 if TYPE_CHECKING:  # for annotations only: credentials.py runs these
     from gateway.domain.credentials import RotationRequest
-    from gateway.services.credentials import Credentials
+    from gateway.services.credentials.rotation import Credentials
 
 TARGET = "credential"
 
@@ -34,7 +34,7 @@ def rotate(
     credentials.legacy.rotate_secret(client.name, secret, now + grace)
     after = {"graceUntil": now + grace, "digest": digest}
     audit.record(actor, "credential.rotate", TARGET, name, None, after)
-    info = credential_listing.legacy_info(name, secret.password_hash, digest, now)
+    info = listing.legacy_info(name, secret.password_hash, digest, now)
     detail = f"the old password works until {now + grace:%Y-%m-%d %H:%M} UTC (or retire)"
     return RotationResult(info, None if request.secret else password, detail)
 
@@ -48,7 +48,7 @@ def end_grace(credentials: Credentials, name: str, actor: str, audit: AuditLog) 
     audit.record(actor, "credential.retire", TARGET, name, None, {"graceEnded": now})
     newest = client.secrets[0]
     digest = newest.digest_secret is not None
-    return credential_listing.legacy_info(name, newest.password_hash, digest, None)
+    return listing.legacy_info(name, newest.password_hash, digest, None)
 
 
 def _client(credentials: Credentials, name: str) -> LegacyClient:
