@@ -14,7 +14,7 @@ from gateway.domain.credentials import (
     ProcessReport,
     UpstreamCredential,
 )
-from gateway.services.credential_ports import ConcurrentChange, LegacySecretRow
+from gateway.services.credentials.ports import ConcurrentChange, LegacySecretRow
 from gateway.store import json
 from gateway.store.json import as_utc
 from gateway.store.tables import credential_processes as processes
