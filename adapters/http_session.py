@@ -7,6 +7,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from gateway.domain.errors import GatewayError, UpstreamTimeout, UpstreamUnavailable
+
 
 class PinnedTrustAdapter(HTTPAdapter):
     """Verifies TLS against one CA bundle.
@@ -35,3 +37,16 @@ def make_session(ca_bundle: str | None = None, pool_maxsize: int = 32) -> reques
     session.mount("https://", adapter)
     session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize))
     return session
+
+
+def transport_error(
+    upstream: str, error: BaseException, detail: str | None = None
+) -> GatewayError | None:
+    """The one reading of a failed HTTP exchange, for every adapter: no answer in time, or no
+    connection (refused, or broken mid-answer) — both worth a retry where retrying is safe.
+    None for anything else, which each adapter reads its own way."""
+    if isinstance(error, requests.Timeout):
+        return UpstreamTimeout(upstream, detail)
+    if isinstance(error, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return UpstreamUnavailable(upstream, detail or "connection failed or broke mid-answer")
+    return None

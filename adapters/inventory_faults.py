@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import requests
 import zeep.exceptions
 
+from adapters.http_session import transport_error
 from gateway.domain.errors import (
     GatewayError,
     InsufficientStock,
@@ -16,7 +16,6 @@ from gateway.domain.errors import (
     ReservationNotFound,
     UnknownWarehouse,
     UpstreamFault,
-    UpstreamTimeout,
     UpstreamUnavailable,
 )
 
@@ -51,10 +50,9 @@ def error_for_fault(upstream: str, fault: zeep.exceptions.Fault) -> GatewayError
 
 
 def error_for_transport(upstream: str, error: Exception) -> GatewayError:
-    if isinstance(error, requests.Timeout):
-        return UpstreamTimeout(upstream)
-    if isinstance(error, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
-        return UpstreamUnavailable(upstream, "connection failed or broke mid-answer")
+    failed = transport_error(upstream, error)
+    if failed is not None:
+        return failed
     if isinstance(error, zeep.exceptions.TransportError):
         if error.status_code >= 500:
             return UpstreamUnavailable(upstream, f"HTTP {error.status_code}")

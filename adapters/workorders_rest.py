@@ -20,11 +20,11 @@ import simplejson
 
 from adapters.bearer import BearerAuth
 from adapters.call_guard import CallGuard
+from adapters.http_session import transport_error
 from gateway.domain.errors import (
     GatewayError,
     RecipeNotFound,
     UpstreamFault,
-    UpstreamTimeout,
     UpstreamUnavailable,
     WorkOrderNotFound,
 )
@@ -175,12 +175,10 @@ class WorkOrderRestClient:
                 auth=self._auth,
                 timeout=self._timeout,
             )
-        except requests.Timeout as exc:
-            raise UpstreamTimeout(UPSTREAM, f"{method} {path}: {type(exc).__name__}") from exc
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise UpstreamUnavailable(UPSTREAM, f"{method} {path}: {type(exc).__name__}") from exc
         except requests.RequestException as exc:
-            raise UpstreamFault(UPSTREAM, f"{method} {path}: {type(exc).__name__}") from exc
+            detail = f"{method} {path}: {type(exc).__name__}"
+            failed = transport_error(UPSTREAM, exc, detail) or UpstreamFault(UPSTREAM, detail)
+            raise failed from exc
         if log.isEnabledFor(logging.DEBUG):
             log.debug("workorders %s %s -> %s %s", method, url, response.status_code, response.text)
         return _answer(response, f"{method} {path}", not_found)

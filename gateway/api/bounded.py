@@ -24,6 +24,9 @@ from gateway.domain.reservation_rules import (
     legacy_instant_fits,
 )
 
+MAX_CURSOR = 2**62
+"""Cursors and offsets fit a 64-bit database integer."""
+
 IDENTIFIER = (
     "^(?![ ])(?!.*[ ]$)"
     "[^\\x00-\\x1f\\x7f\\u0085\\u00a0\\u1680\\u2000-\\u200b\\u2028\\u2029"

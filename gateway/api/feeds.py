@@ -6,8 +6,7 @@ from typing import Any
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.context import store
-from gateway.api.parser import Blueprint
-from gateway.api.reservation_schemas import (
+from gateway.api.feed_schemas import (
     AuditPageSchema,
     AuditQuery,
     EventPageSchema,
@@ -15,6 +14,7 @@ from gateway.api.reservation_schemas import (
     OutboxPageSchema,
     OutboxQuery,
 )
+from gateway.api.parser import Blueprint
 from gateway.domain.roles import ADMIN, RESERVATION_ROLES
 from gateway.store.feeds import audit_after, events_after
 

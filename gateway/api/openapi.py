@@ -9,7 +9,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.routing import BaseConverter
 
-from gateway.api.parser import PROBLEM_JSON
+from gateway.api.problems import PROBLEM_JSON
 from gateway.api.schemas import ProblemSchema
 
 PATH_ID = "^[^/\\x00-\\x1f\\ufffe\\uffff]{1,40}$"

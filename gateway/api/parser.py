@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from gateway.api.problems import PROBLEM_JSON
 from gateway.api.schemas import ProblemSchema
 from gateway.api.text import NOT_XML_TEXT
 
@@ -91,9 +92,6 @@ def unsafe_text(value: Any, path: str = "body") -> Iterator[str]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from unsafe_text(item, f"{path}[{index}]")
-
-
-PROBLEM_JSON = "application/problem+json"
 
 
 class Blueprint(flask_smorest.Blueprint):

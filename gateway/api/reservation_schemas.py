@@ -1,4 +1,4 @@
-"""Schemas of the reservation, event and audit endpoints."""
+"""Schemas of the reservation endpoints (the feeds' are in feed_schemas.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_load, validate
 
-from gateway.api.bounded import Identifier, LegacyQuantity, LegacyTimestamp, strict_integer
+from gateway.api.bounded import (
+    MAX_CURSOR,
+    Identifier,
+    LegacyQuantity,
+    LegacyTimestamp,
+    strict_integer,
+)
 from gateway.api.schemas import ReservationSchema, exact_decimal
 from gateway.api.text import Text
-from gateway.domain.model import ReservationStatus, SourceType
+from gateway.domain.model import DEFAULT_PRIORITY, ReservationStatus, SourceType
 from gateway.domain.reservation_rules import ReservationDraft
-
-MAX_CURSOR = 2**62
-"""Cursors and offsets fit a 64-bit database integer."""
 
 
 class SourceInSchema(Schema):
@@ -33,7 +36,7 @@ class ReservationCreateSchema(Schema):
     type = Identifier(required=True, metadata={"example": "SALES"})
     source = fields.Nested(SourceInSchema, required=True)
     owner_id = Identifier(data_key="ownerId", validate=validate.Length(1, 10), load_default=None)
-    priority = strict_integer(validate=validate.Range(0, 99), load_default=50)
+    priority = strict_integer(validate=validate.Range(0, 99), load_default=DEFAULT_PRIORITY)
     expires_at = LegacyTimestamp(data_key="expiresAt", load_default=None)
     override = fields.Boolean(load_default=False)
 
@@ -81,76 +84,3 @@ class TransactionSchema(Schema):
 class ConsumptionSchema(Schema):
     reservation = fields.Nested(ReservationSchema)
     transaction = fields.Nested(TransactionSchema)
-
-
-class EventQuery(Schema):
-    after = fields.Integer(validate=validate.Range(0, MAX_CURSOR), load_default=0)
-    limit = fields.Integer(validate=validate.Range(1, 1000), load_default=100)
-
-
-class EventSchema(Schema):
-    id = fields.Integer(metadata={"description": "The cursor: pass it as ?after= to go on"})
-    type = Text()
-    at = fields.AwareDateTime()
-    aggregate_id = Text(data_key="aggregateId")
-    owner_id = Text(data_key="ownerId", allow_none=True)
-    correlation_id = Text(data_key="correlationId", allow_none=True)
-    payload = fields.Dict()
-
-
-class EventPageSchema(Schema):
-    events = fields.List(fields.Nested(EventSchema))
-    next_cursor = fields.Integer(data_key="nextCursor")
-
-
-class AuditQuery(Schema):
-    target_id = Text(data_key="targetId")
-    after = fields.Integer(validate=validate.Range(0, MAX_CURSOR), load_default=0)
-    limit = fields.Integer(validate=validate.Range(1, 1000), load_default=100)
-
-
-class AuditEntrySchema(Schema):
-    id = fields.Integer()
-    at = fields.AwareDateTime()
-    actor = Text()
-    action = Text()
-    target_type = Text(data_key="targetType")
-    target_id = Text(data_key="targetId")
-    before = fields.Dict(allow_none=True)
-    after = fields.Dict(allow_none=True)
-    correlation_id = Text(data_key="correlationId", allow_none=True)
-    owner_id = Text(data_key="ownerId", allow_none=True)
-
-
-class AuditPageSchema(Schema):
-    entries = fields.List(fields.Nested(AuditEntrySchema))
-
-
-class OutboxQuery(Schema):
-    state = Text(
-        validate=validate.OneOf(["pending", "done", "conflict"]),
-        metadata={
-            "description": "conflict: a compensation that could not run without "
-            "overselling (final; see docs/decisions/090-compensations-never-override.md)"
-        },
-    )
-    limit = fields.Integer(validate=validate.Range(1, 1000), load_default=100)
-
-
-class OutboxEntrySchema(Schema):
-    id = fields.Integer()
-    kind = Text()
-    payload = fields.Dict()
-    state = Text()
-    attempts = fields.Integer()
-    created_at = fields.AwareDateTime(data_key="createdAt")
-    next_attempt_at = fields.AwareDateTime(data_key="nextAttemptAt")
-    last_error = Text(data_key="lastError", allow_none=True)
-    correlation_id = Text(data_key="correlationId", allow_none=True)
-    plan_id = Text(data_key="planId", allow_none=True)
-    owner_id = Text(data_key="ownerId", allow_none=True)
-
-
-class OutboxPageSchema(Schema):
-    entries = fields.List(fields.Nested(OutboxEntrySchema))
-    pending = fields.Integer()

@@ -10,6 +10,9 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+DEFAULT_PRIORITY = 50
+"""A reservation's priority when its caller names none (seed 004: higher is served first)."""
+
 
 class ReservationStatus(StrEnum):
     OPEN = "OPEN"
@@ -179,7 +182,7 @@ class ReservationRequest:
     type: ReservationType
     source: Source
     owner_id: str
-    priority: int = 50
+    priority: int = DEFAULT_PRIORITY
     uom: str | None = None
     location: str | None = None
     lot: str | None = None

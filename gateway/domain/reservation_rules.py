@@ -15,6 +15,7 @@ from gateway.domain.errors import (
     RequestInvalid,
 )
 from gateway.domain.model import (
+    DEFAULT_PRIORITY,
     Reservation,
     ReservationRequest,
     ReservationType,
@@ -57,7 +58,7 @@ class ReservationDraft:
     source_type: str
     source_id: str
     owner_id: str | None = None
-    priority: int = 50
+    priority: int = DEFAULT_PRIORITY
     uom: str | None = None
     location: str | None = None
     lot: str | None = None

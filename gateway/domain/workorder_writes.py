@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from gateway.domain import undo
 from gateway.domain.model import (
+    DEFAULT_PRIORITY,
     InventoryTransaction,
     Material,
     ReleaseReason,
@@ -50,9 +51,6 @@ from gateway.domain.write_plan import (
     PlannedStep,
     numbered_references,
 )
-
-DEFAULT_PRIORITY = 50
-"""A rework reservation's priority when the work order holds none of that item yet."""
 
 Draft = Callable[[str], PlannedStep]
 """A step still waiting for its reference."""

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 
 from flask import Flask, Response, g, request
 
-from gateway.observability.correlation import HEADER, current
+from gateway.observability.correlation import HEADER, current, taken_or_new
 from gateway.observability.metrics import observe_request
 
 access_log = logging.getLogger("gateway.access")
@@ -22,8 +21,7 @@ def install_request_hooks(app: Flask) -> None:
 
 
 def _begin() -> None:
-    given = request.headers.get(HEADER, "")
-    g.correlation_id = given if 0 < len(given) <= 128 and given.isprintable() else str(uuid.uuid4())
+    g.correlation_id = taken_or_new(request.headers.get(HEADER))
     g.correlation_token = current.set(g.correlation_id)
     g.started = time.perf_counter()
 

@@ -20,7 +20,6 @@ from gateway.domain.model import (
 )
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.services import reservations
-from gateway.services.inventory import get_stock_level
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
 from gateway.services.reservation_batch import reserve_all
 from gateway.services.workorder_update import (
@@ -82,7 +81,7 @@ class ReservationDesk:
         return reservations.list_reservations(search, caller, self.inventory, offset, limit)
 
     def stock_level(self, sku: str, warehouse_id: str, caller: Caller) -> StockLevel:
-        return get_stock_level(sku, warehouse_id, self.inventory, caller)
+        return reservations.stock_level(sku, warehouse_id, caller, self.inventory)
 
     def low_stock(self, caller: Caller) -> list[StockLevel]:
         return reservations.low_stock(caller, self.inventory)

@@ -8,6 +8,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 
 from gateway.domain.errors import (
+    ItemNotFound,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
     ReservationNotFound,
@@ -198,6 +199,23 @@ def list_reservations(
     return inventory.search_reservations(
         ReservationSearch(**{**asdict(search), "owner_ids": scope}), offset, limit
     )
+
+
+def stock_level(
+    sku: str, warehouse_id: str, caller: Caller, inventory: InventoryPort
+) -> StockLevel:
+    """The item's stock level (ATP = on hand − reserved) in one of the caller's warehouses.
+
+    Another owner's warehouse, and one that does not exist, answer exactly as an unknown item
+    does (SPEC §7): which warehouse ids exist elsewhere is not the caller's to learn.
+    """
+    try:
+        level: StockLevel | None = inventory.get_stock_level(sku, warehouse_id)
+    except (ItemNotFound, UnknownWarehouse):
+        level = None
+    if level is None or level.owner_id is None or not caller.can_see(level.owner_id):
+        raise ItemNotFound(f"No item {sku}")
+    return level
 
 
 def low_stock(caller: Caller, inventory: InventoryPort) -> list[StockLevel]:

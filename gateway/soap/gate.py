@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -24,6 +23,7 @@ from gateway.auth.throttle import LoginThrottle
 from gateway.bootstrap import gateway_of
 from gateway.domain.errors import GatewayError, RequestInvalid, Throttled, Unauthenticated
 from gateway.domain.principal import Principal
+from gateway.observability.correlation import taken_or_new
 from gateway.soap.context import CONTEXT_KEY, SoapCall
 from gateway.soap.envelope import NotAnEnvelope, operation_of, username_token, without_security
 from gateway.soap.faults import fault_document, fault_for, internal_fault, new_fault
@@ -178,8 +178,7 @@ def _first_line(error: Exception) -> str:
 
 
 def _correlation_id(environ: dict[str, Any]) -> str:
-    given = environ.get("HTTP_X_REQUEST_ID", "")
-    return given if 0 < len(given) <= 128 and given.isprintable() else str(uuid.uuid4())
+    return taken_or_new(environ.get("HTTP_X_REQUEST_ID"))
 
 
 def _with_request_id(start_response: StartResponse, correlation_id: str) -> StartResponse:

@@ -38,7 +38,7 @@ def draft_from(request: Any) -> ReservationDraft:
         source_type=request.source.type,
         source_id=request.source.id,
         owner_id=request.ownerId,
-        priority=50 if request.priority is None else request.priority,
+        priority=model.DEFAULT_PRIORITY if request.priority is None else request.priority,
         uom=request.uom,
         location=request.location,
         lot=request.lot,
