@@ -14,6 +14,7 @@ from gateway.app import create_app
 from gateway.background import start_background_work
 from gateway.config import read_settings
 from gateway.observability.logs import configure_logging
+from gateway.observability.multiprocess import forget_worker, metrics_directory
 
 
 class GatewayServer(BaseApplication):
@@ -36,6 +37,11 @@ class GatewayServer(BaseApplication):
 def serve(host: str, port: int, workers: int, threads: int = 8) -> None:
     """Run until SIGTERM/SIGINT; gunicorn stops the workers gracefully."""
     configure_logging()
+    with metrics_directory():
+        _run(host, port, workers, threads)
+
+
+def _run(host: str, port: int, workers: int, threads: int) -> None:
     GatewayServer(
         {
             "bind": f"{host}:{port}",
@@ -46,6 +52,7 @@ def serve(host: str, port: int, workers: int, threads: int = 8) -> None:
             "graceful_timeout": 20,
             "accesslog": None,  # the gateway logs each request itself, as JSON
             "post_worker_init": _start_background,
+            "child_exit": lambda _server, worker: forget_worker(worker.pid),
         },
         public_url=f"http://{host}:{port}",
     ).run()

@@ -71,13 +71,15 @@ def answers(url: str) -> bool:
 
 
 @contextmanager
-def gateway_process(settings: Mapping[str, Any]) -> Iterator[GatewayProcess]:
-    """`gateway serve --workers 1` with ``settings`` as GATEWAY_* variables, for the block."""
+def gateway_process(settings: Mapping[str, Any], workers: int = 1) -> Iterator[GatewayProcess]:
+    """`gateway serve --workers N` with ``settings`` as GATEWAY_* variables, for the block."""
     env = {**os.environ, **{f"GATEWAY_{k}": str(v) for k, v in settings.items() if v is not None}}
     port = free_port()
     command = [sys.executable, "-c", "from gateway.cli import main; main()", "serve"]
     master = subprocess.Popen(
-        [*command, "--workers", "1", "--port", str(port)], env=env, stderr=subprocess.DEVNULL
+        [*command, "--workers", str(workers), "--port", str(port)],
+        env=env,
+        stderr=subprocess.DEVNULL,
     )
     running = GatewayProcess(f"http://127.0.0.1:{port}", master)
     try:

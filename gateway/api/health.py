@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.openmetrics import exposition as openmetrics
 
 from gateway.api.context import adapters
 from gateway.domain.errors import GatewayError
+from gateway.observability.metrics import scrape_registry
 
 bp = Blueprint("health", __name__)
 
@@ -36,8 +37,10 @@ def readyz() -> Any:
 
 @bp.get("/metrics")
 def metrics() -> Any:
-    """Prometheus metrics; OpenMetrics (with correlation-id exemplars) when asked for."""
+    """Prometheus metrics of the whole server; OpenMetrics (with correlation-id exemplars in a
+    single process) when asked for."""
+    registry = scrape_registry()
     if "application/openmetrics-text" in request.headers.get("Accept", ""):
-        body = openmetrics.generate_latest(REGISTRY)
+        body = openmetrics.generate_latest(registry)
         return Response(body, mimetype=openmetrics.CONTENT_TYPE_LATEST)
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

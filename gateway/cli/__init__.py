@@ -18,6 +18,7 @@ from gateway.bootstrap import gateway_of
 from gateway.cli.credentials import credentials_group
 from gateway.cli.legacy_clients import legacy_clients_group
 from gateway.observability.logs import configure_logging
+from gateway.observability.multiprocess import restart_in_multiprocess_mode
 
 VAR = Path("var")
 STACK_FILE = VAR / "stack.json"
@@ -59,6 +60,7 @@ def demo_command(port: int, fixtures: Path | None) -> None:
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
 def serve_command(host: str, port: int, workers: int) -> None:
     """Run the gateway under gunicorn against the configured upstreams (GATEWAY_* settings)."""
+    restart_in_multiprocess_mode()  # /metrics then adds up every worker's values
     from gateway.server import serve
 
     serve(host, port, workers)

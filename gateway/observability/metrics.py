@@ -2,13 +2,23 @@
 
 Metric objects live in the default registry, once per process, as prometheus_client expects.
 Histograms carry the request's correlation id as an exemplar (OpenMetrics format).
+
+Under `gateway serve` (several gunicorn workers) prometheus_client runs in its multiprocess
+mode (gateway/observability/multiprocess.py): each worker writes its values to files in one
+directory and a scrape, whichever worker answers it, adds up every worker's — so /metrics
+reports the whole server. That mode keeps no exemplars (prometheus_client does not implement
+them there); the correlation id is still in every log line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from gateway.observability.correlation import correlation_id
 
@@ -29,13 +39,13 @@ BREAKER_STATE = Gauge(
     "gateway_breaker_open",
     "1 while the upstream's circuit breaker is open (0.5 half-open)",
     ["upstream"],
+    multiprocess_mode="livemax",  # the most open any live worker sees
 )
 TOKEN_FETCHES = Counter(
     "gateway_token_fetches", "Tokens fetched from the identity provider (not from cache)", ["scope"]
 )
 EXPIRY_SWEEPS = Counter("gateway_expiry_sweeps", "Passes of the expiry sweeper")
 RESERVATIONS_EXPIRED = Counter("gateway_reservations_expired", "Reservations released as expired")
-OUTBOX_PENDING = Gauge("gateway_outbox_pending", "Outbox entries still to run")
 WRITE_PLANS_ENDED = Counter(
     "gateway_write_plans_ended", "Write plans driven to an end", ["operation", "outcome"]
 )
@@ -71,6 +81,34 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
     REQUEST_SECONDS.labels(method, route, str(status)).observe(seconds, exemplar=_exemplar())
 
 
+class _OutboxDepth(Collector):
+    """The outbox depth, read from the database when /metrics is scraped: one figure for the
+    whole server (the outbox is shared), whichever worker answers."""
+
+    pending: Callable[[], int] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        depth = GaugeMetricFamily("gateway_outbox_pending", "Outbox entries still to run")
+        if self.pending is not None:
+            depth.add_metric([], float(self.pending()))
+        yield depth
+
+
+_OUTBOX_DEPTH = _OutboxDepth()
+REGISTRY.register(_OUTBOX_DEPTH)
+
+
 def count_outbox_with(pending: Callable[[], int]) -> None:
     """The outbox depth is read from the database when /metrics is scraped."""
-    OUTBOX_PENDING.set_function(lambda: float(pending()))
+    _OUTBOX_DEPTH.pending = pending
+
+
+def scrape_registry() -> CollectorRegistry:
+    """What /metrics reports: this process's registry, or under several workers every worker's
+    values from the shared directory (plus the outbox depth, which is the database's)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    registry.register(_OUTBOX_DEPTH)
+    return registry
