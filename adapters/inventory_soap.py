@@ -38,6 +38,7 @@ from gateway.domain.model import (
     ReservationSearch,
     StockLevel,
 )
+from gateway.observability import tracing
 from gateway.observability.correlation import HEADER as CORRELATION_HEADER
 from gateway.observability.correlation import SOAP_HEADER_NAMESPACE, correlation_id
 from gateway.services.ports import TokenProvider
@@ -95,7 +96,8 @@ class _BearerTransport(zeep.Transport):
         self._max_depth = max_depth
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
-        headers = {**headers, "Authorization": f"Bearer {self._token()}"}
+        headers = {**headers, **tracing.outbound_headers()}
+        headers["Authorization"] = f"Bearer {self._token()}"
         if correlation_id():
             headers[CORRELATION_HEADER] = str(correlation_id())
         response = self.session.post(

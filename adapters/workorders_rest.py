@@ -37,6 +37,7 @@ from gateway.domain.model import (
     WorkOrder,
     WorkOrderStatus,
 )
+from gateway.observability import tracing
 from gateway.observability.correlation import HEADER as CORRELATION_HEADER
 from gateway.observability.correlation import correlation_id
 from gateway.services.ports import TokenProvider
@@ -56,7 +57,7 @@ def _headers() -> dict[str, str]:
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
     if correlation_id():
         headers[CORRELATION_HEADER] = str(correlation_id())
-    return headers
+    return {**headers, **tracing.outbound_headers()}
 
 
 class WorkOrderRestClient:

@@ -8,15 +8,18 @@ import sys
 from pythonjsonlogger.json import JsonFormatter
 
 from gateway.observability.correlation import correlation_id
+from gateway.observability.tracing import trace_id
 
 FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 class CorrelationFilter(logging.Filter):
-    """Adds ``correlation_id`` to every record logged while a request is being served."""
+    """Adds ``correlation_id`` and the W3C ``trace_id`` to every record logged while a request
+    is being served."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.correlation_id = correlation_id()
+        record.trace_id = trace_id()
         return True
 
 

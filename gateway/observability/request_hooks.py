@@ -7,6 +7,7 @@ import time
 
 from flask import Flask, Response, g, request
 
+from gateway.observability import tracing
 from gateway.observability.correlation import HEADER, current, taken_or_new
 from gateway.observability.metrics import observe_request
 
@@ -23,6 +24,7 @@ def install_request_hooks(app: Flask) -> None:
 def _begin() -> None:
     g.correlation_id = taken_or_new(request.headers.get(HEADER))
     g.correlation_token = current.set(g.correlation_id)
+    g.trace_token = tracing.begin(tracing.environ_headers(request.environ))
     g.started = time.perf_counter()
 
 
@@ -43,6 +45,9 @@ def _end(response: Response) -> Response:
 
 
 def _forget(_: BaseException | None) -> None:
+    trace_token = g.pop("trace_token", None)
+    if trace_token is not None:
+        tracing.end(trace_token)
     token = g.pop("correlation_token", None)
     if token is not None:
         current.reset(token)

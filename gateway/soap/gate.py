@@ -23,6 +23,7 @@ from gateway.auth.throttle import LoginThrottle
 from gateway.bootstrap import gateway_of
 from gateway.domain.errors import GatewayError, RequestInvalid, Throttled, Unauthenticated
 from gateway.domain.principal import Principal
+from gateway.observability import correlation, tracing
 from gateway.observability.correlation import taken_or_new
 from gateway.soap.context import CONTEXT_KEY, SoapCall
 from gateway.soap.envelope import NotAnEnvelope, operation_of, username_token, without_security
@@ -59,7 +60,20 @@ class SoapGate:
         self._public_url = settings.public_url
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """The call with its correlation id and trace context set for everything it does
+        (spyne runs the operation before it returns, so both are still set for the upstreams)."""
         correlation_id = _correlation_id(environ)
+        correlation_token = correlation.current.set(correlation_id)
+        trace_token = tracing.begin(tracing.environ_headers(environ))
+        try:
+            return self._serve(environ, start_response, correlation_id)
+        finally:
+            tracing.end(trace_token)
+            correlation.current.reset(correlation_token)
+
+    def _serve(
+        self, environ: dict[str, Any], start_response: StartResponse, correlation_id: str
+    ) -> Iterable[bytes]:
         answer = _with_request_id(start_response, correlation_id)
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "GET" and "wsdl" in environ.get("QUERY_STRING", "").lower():

@@ -164,6 +164,7 @@ class CallLog:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._correlations: deque[dict[str, str | None]] = deque(maxlen=1000)
+        self._traces: deque[dict[str, str]] = deque(maxlen=1000)
 
     def record(self, operation: str, **correlation: str | None) -> None:
         """Count a call; ``correlation`` names where a correlation id came (header → id)."""
@@ -171,6 +172,17 @@ class CallLog:
             self._counts[operation] += 1
             if any(correlation.values()):
                 self._correlations.append({"operation": operation, **correlation})
+
+    def record_trace(self, operation: str, traceparent: str | None) -> None:
+        """Keep the W3C ``traceparent`` a call came with, if any."""
+        if traceparent:
+            with self._lock:
+                self._traces.append({"operation": operation, "traceparent": traceparent})
+
+    def traces(self) -> list[dict[str, str]]:
+        """The ``traceparent`` headers received with the last calls, oldest first."""
+        with self._lock:
+            return list(self._traces)
 
     def correlations(self) -> list[dict[str, str | None]]:
         """The correlation ids received with the last calls, oldest first."""
@@ -185,6 +197,7 @@ class CallLog:
         with self._lock:
             self._counts.clear()
             self._correlations.clear()
+            self._traces.clear()
 
 
 DROP_CONNECTION_KEY = "sandbox.drop_connection"
@@ -227,6 +240,10 @@ def admin_blueprint(knobs: FaultKnobs, calls: CallLog) -> Blueprint:
     @bp.get("/correlations")
     def get_correlations() -> Any:
         return jsonify(calls.correlations())
+
+    @bp.get("/traces")
+    def get_traces() -> Any:
+        return jsonify(calls.traces())
 
     @bp.delete("/calls")
     def delete_calls() -> Any:

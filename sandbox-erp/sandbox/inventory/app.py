@@ -70,6 +70,7 @@ class _SoapGate:
             http_header=environ.get("HTTP_X_REQUEST_ID"),
             soap_header=_soap_correlation_id(environ),
         )
+        self._calls.record_trace(operation, environ.get("HTTP_TRACEPARENT"))
         if not self._authenticated(environ):
             return _plain(start_response, "401 Unauthorized", b"invalid or missing bearer token")
         self._knobs.delay(operation)

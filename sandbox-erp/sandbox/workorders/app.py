@@ -68,6 +68,7 @@ class _Gate:
 
     def _before(self, operation: str, write: bool) -> Response | None:
         self._calls.record(operation, http_header=request.headers.get("X-Request-ID"))
+        self._calls.record_trace(operation, request.headers.get("traceparent"))
         self._knobs.delay(operation)
         if self._knobs.should_error(operation):
             return _error(503, "unavailable", "fault injected by the sandbox")
