@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "AUTH_CA_BUNDLE": None,
     "AUTH_OWNER_CLAIM": "owners",
     "AUTH_LEEWAY_SECONDS": 30,
+    # Validated inbound tokens kept (by hash, until their exp); 0 validates every request.
+    "AUTH_TOKEN_CACHE_SIZE": 4096,
     # Every outbound call has both timeouts; retries only where safe.
     "UPSTREAM_CONNECT_TIMEOUT": 3.05,
     "UPSTREAM_READ_TIMEOUT": 10.0,

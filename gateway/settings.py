@@ -61,6 +61,8 @@ class AuthSettings:
     ca_bundle: str | None
     owner_claim: str
     leeway_seconds: int
+    token_cache_size: int
+    """Validated tokens kept for reuse until their exp (decision 151); 0: none."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,7 @@ def _auth(read: _Reader) -> AuthSettings:
         ca_bundle=read.optional("AUTH_CA_BUNDLE"),
         owner_claim=read.text("AUTH_OWNER_CLAIM"),
         leeway_seconds=read.integer("AUTH_LEEWAY_SECONDS"),
+        token_cache_size=read.integer("AUTH_TOKEN_CACHE_SIZE"),
     )
 
 

@@ -108,6 +108,7 @@ def _token_validator(auth: AuthSettings) -> TokenValidator:
         jwks=jwks,
         owner_claim=auth.owner_claim,
         leeway=auth.leeway_seconds,
+        cache_size=auth.token_cache_size,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 import requests
 
+from gateway.auth.token_cache import ValidatedToken, ValidatedTokens, token_digest
 from gateway.domain.errors import (
     Unauthenticated,
 )
@@ -88,8 +89,16 @@ class JwksCache:
         self._attempted_at = self._clock()
         keys = self._download()
         if keys:
-            self._keys = keys
+            self._keys = {kid: self._same_or_new(kid, key) for kid, key in keys.items()}
             self._fetched_at = self._attempted_at
+
+    def _same_or_new(self, kid: str, key: jwt.PyJWK) -> jwt.PyJWK:
+        # An unchanged key keeps its object, so tokens validated with it stay cached; a kid
+        # republished with other material is a new object, and its cached tokens are dropped.
+        known = self._keys.get(kid)
+        if known is not None and _public_numbers(known) == _public_numbers(key):
+            return known
+        return key
 
     def _download(self) -> dict[str, jwt.PyJWK]:
         try:
@@ -107,6 +116,10 @@ class JwksCache:
         if not keys:
             log.warning("JWKS at %s has no usable RS256 keys; keeping the last set", self.jwks_uri)
         return keys
+
+
+def _public_numbers(key: jwt.PyJWK) -> Any:
+    return key.key.public_numbers()
 
 
 def parse_jwks(document: Any) -> dict[str, jwt.PyJWK]:
@@ -133,7 +146,14 @@ def _is_rsa_signing_key(entry: Any) -> bool:
 
 
 class TokenValidator:
-    """Turns a bearer token into a Principal, or raises Unauthenticated with a short reason."""
+    """Turns a bearer token into a Principal, or raises Unauthenticated with a short reason.
+
+    A token that passed is remembered (by its hash, at most ``cache_size``) and accepted again
+    without signature work while its ``exp`` has not come and the JWKS still publishes the
+    very key it was verified with; each reuse asks the JWKS for that key, so the key set is
+    still refreshed on schedule and a removed or replaced key ends its tokens' reuse within
+    the refresh interval (decision 151).
+    """
 
     def __init__(
         self,
@@ -143,7 +163,9 @@ class TokenValidator:
         owner_claim: str = "owners",
         leeway: float = 30.0,
         clock: Callable[[], float] = time.time,
+        cache_size: int = 4096,
     ) -> None:
+        self._validated = ValidatedTokens(cache_size)
         self._issuer = issuer
         self._audience = audience
         self._jwks = jwks
@@ -153,10 +175,34 @@ class TokenValidator:
 
     def validate(self, token: str) -> Principal:
         """The caller the token vouches for; Unauthenticated on any doubt."""
-        key = self._jwks.key_for(_pinned_kid(token))
+        digest = token_digest(token)
+        known = self._validated.get(digest)
+        if known is not None:
+            if self._still_valid(known):
+                return known.principal
+            self._validated.discard(digest)  # and validated in full: the same refusal as ever
+        kid = _pinned_kid(token)
+        key = self._jwks.key_for(kid)
         claims = self._decode(token, key)
         self._check_lifetime(claims)
-        return self._principal(claims)
+        principal = self._principal(claims)
+        self._remember(
+            digest, ValidatedToken(principal, kid, key, _not_before(claims), claims["exp"])
+        )
+        return principal
+
+    def _still_valid(self, known: ValidatedToken) -> bool:
+        now = self._clock()
+        if not known.not_before - self._leeway <= now < known.expires:
+            return False
+        try:
+            return self._jwks.key_for(known.kid) is known.key
+        except Unauthenticated:  # the kid left the JWKS
+            return False
+
+    def _remember(self, digest: bytes, validated: ValidatedToken) -> None:
+        if self._clock() < validated.expires:  # accepted within the leeway only: not kept
+            self._validated.put(digest, validated)
 
     def _decode(self, token: str, key: jwt.PyJWK) -> dict[str, Any]:
         try:
@@ -219,6 +265,10 @@ def _pinned_kid(token: str) -> str:
     if not isinstance(kid, str) or not kid:
         raise Unauthenticated("token has no key id")
     return kid
+
+
+def _not_before(claims: Mapping[str, Any]) -> float:
+    return float(max(claims.get("nbf", 0), claims["iat"]))
 
 
 def _is_number(value: Any) -> bool:
