@@ -21,9 +21,19 @@ class NotAnEnvelope(ValueError):
     """The document is not a SOAP 1.1 envelope with a body."""
 
 
+class OtherSoapVersion(NotAnEnvelope):
+    """An ``Envelope`` in another namespace than SOAP 1.1's: a SOAP 1.1 ``VersionMismatch``."""
+
+
 def operation_of(root: etree._Element) -> str:
     """The local name of the body's first element: the operation a wrapped call asks for."""
     if root.tag != f"{{{SOAP_ENV}}}Envelope":
+        name = etree.QName(root)
+        if name.localname == "Envelope":
+            raise OtherSoapVersion(
+                f"the envelope's namespace is {name.namespace or 'none'!r}; "
+                f"this endpoint speaks SOAP 1.1 ({SOAP_ENV})"
+            )
         raise NotAnEnvelope("the document is not a SOAP 1.1 envelope")
     body = root.find("env:Body", NS)
     payload = (

@@ -1,8 +1,11 @@
 """Every error becomes a SOAP 1.1 fault whose detail carries the §6 code, in one place.
 
-``soap:Client`` for codes answered below 500 over REST, ``soap:Server`` for the rest; the
-detail is one ``GatewayFault`` element (code, message, correlationId, field errors). No stack
-trace ever leaves: unexpected errors are logged and answered as ``internal.error``.
+``soap:Client`` for codes answered below 500 over REST, ``soap:Server`` for the rest, and
+``soap:VersionMismatch`` for an envelope of another SOAP version (SOAP 1.1 §4.4.1); the detail is
+one ``GatewayFault`` element (code, message, correlationId, field errors). No fault carries a
+``faultactor``: the gateway is the call's ultimate destination, for which SOAP 1.1 §4.4 makes it
+optional, and spyne's and the gate's faults read alike (decision 111). No stack trace ever
+leaves: unexpected errors are logged and answered as ``internal.error``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import re
 from typing import Any
 
 from lxml import etree
+from lxml.builder import E
 from spyne import Fault
 from spyne.protocol.soap import Soap11
 
@@ -42,9 +46,14 @@ def internal_fault(error: BaseException, correlation_id: str | None) -> GatewayF
 
 
 def new_fault(
-    code: str, message: str, correlation_id: str | None, errors: dict[str, Any] | None = None
+    code: str,
+    message: str,
+    correlation_id: str | None,
+    errors: dict[str, Any] | None = None,
+    faultcode: str | None = None,
 ) -> GatewayFault:
-    side = "Client" if STATUS_BY_CODE[code] < 500 else "Server"
+    """A fault for a §6 code; ``faultcode`` only where SOAP names the failure itself."""
+    side = faultcode or ("Client" if STATUS_BY_CODE[code] < 500 else "Server")
     detail = _detail(code, message, correlation_id, errors or {})
     return GatewayFault(faultcode=side, faultstring=message, detail=detail)
 
@@ -119,5 +128,10 @@ class GatewaySoap11(Soap11):
     def fault_to_parent(
         self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, *a: Any, **kw: Any
     ) -> Any:
+        # spyne's own writes an empty <faultactor/>; the gate's faults have none (module doc).
         # GatewayFault's members describe its detail in the WSDL; they are not Fault children.
-        return super().fault_to_parent(ctx, Fault, inst, parent, ns, *a, **kw)
+        children = [
+            E("faultcode", f"{self.soap_env}:{inst.faultcode}"),
+            E("faultstring", inst.faultstring),
+        ]
+        return self._fault_to_parent_impl(ctx, Fault, inst, parent, ns, children)
