@@ -2,8 +2,11 @@
 
 Nothing reaches spyne that is over the size limit, has a DOCTYPE, nests too deep, names another
 operation in SOAPAction than in its body, or comes from an unauthenticated caller. The gate's
-own refusals are the same SOAP faults spyne's are (HTTP 500), except an oversized body (413) and
-a throttled login (429, with Retry-After).
+own refusals are the same SOAP faults spyne's are (HTTP 500), except an oversized body (413), a
+throttled login (429, with Retry-After) and a call with no credentials at all (401, with a Basic
+challenge: clients such as Perl's LWP send Basic credentials only when challenged). A SOAP 1.2
+envelope gets a ``VersionMismatch`` fault. ``GET`` and ``HEAD`` of ``?wsdl`` (and ``?xsd``, the
+schema alone) are served to anyone, with a strong ETag (decision 110).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import binascii
 import io
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Flask
 from lxml import etree
@@ -26,9 +30,16 @@ from gateway.domain.principal import Principal
 from gateway.observability import correlation, tracing
 from gateway.observability.correlation import taken_or_new
 from gateway.soap.context import CONTEXT_KEY, SoapCall
-from gateway.soap.envelope import NotAnEnvelope, operation_of, username_token, without_security
+from gateway.soap.envelope import (
+    NotAnEnvelope,
+    OtherSoapVersion,
+    operation_of,
+    username_token,
+    without_security,
+)
 from gateway.soap.faults import fault_document, fault_for, internal_fault, new_fault
-from gateway.soap.wsdl import WsdlDocuments
+from gateway.soap.types import NAMESPACE
+from gateway.soap.wsdl import Served, WsdlDocuments
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -36,6 +47,12 @@ XML = "text/xml; charset=utf-8"
 DISCARD_LIMIT = 64 * 1024 * 1024
 """An oversized body is read and dropped in small chunks up to this much, so the client sees
 the 413 rather than a reset connection; past it the server just closes the connection."""
+CHALLENGE = ("WWW-Authenticate", 'Basic realm="reservation-gateway"')
+
+
+class NoCredentials(Unauthenticated):
+    """Neither a UsernameToken nor HTTP Basic: answered 401 with a challenge, not counted as a
+    failed login (nothing was tried)."""
 
 
 class SoapGate:
@@ -76,28 +93,29 @@ class SoapGate:
     ) -> Iterable[bytes]:
         answer = _with_request_id(start_response, correlation_id)
         method = environ.get("REQUEST_METHOD", "GET")
-        if method == "GET" and "wsdl" in environ.get("QUERY_STRING", "").lower():
-            return _respond(answer, "200 OK", self._wsdl.for_address(self._address(environ)))
+        served = self._document(environ) if method in ("GET", "HEAD") else None
+        if served is not None:
+            return _serve_document(answer, environ, served)
         if method != "POST":
-            return _respond(
-                answer, "405 Method Not Allowed", b"POST a SOAP 1.1 envelope", "text/plain"
-            )
+            allow = [("Allow", "GET, HEAD, POST")]
+            body = b"POST a SOAP 1.1 envelope"
+            return _respond(answer, "405 Method Not Allowed", body, "text/plain", allow)
         try:
             call = self._admit(environ, correlation_id)
-        except xml_guard.TooLarge as error:
-            _discard(environ)
-            fault = new_fault("request.too_large", str(error), correlation_id)
-            return _respond(answer, "413 Request Entity Too Large", fault_document(fault))
-        except Throttled as error:
-            retry = [("Retry-After", str(error.retry_after))]
-            document = fault_document(fault_for(error, correlation_id))
-            return _respond(answer, "429 Too Many Requests", document, headers=retry)
-        except GatewayError as error:
-            return _fault(answer, fault_for(error, correlation_id))
-        except Exception as error:  # a bug, or the database down: logged, answered without detail
-            return _fault(answer, internal_fault(error, correlation_id))
+        except Exception as error:
+            return _refusal(answer, environ, error, correlation_id)
         environ[CONTEXT_KEY] = call
         return self._soap(environ, answer)
+
+    def _document(self, environ: dict[str, Any]) -> Served | None:
+        """The WSDL for ``?wsdl`` (any spelling: ``?WSDL``, ``?singleWsdl``), the schema for
+        ``?xsd``, else None."""
+        asked = {key.lower() for key in parse_qs(environ.get("QUERY_STRING", ""), True)}
+        if any("wsdl" in key for key in asked):
+            return self._wsdl.wsdl(self._address(environ))
+        if "xsd" in asked:
+            return self._wsdl.schema(self._address(environ))
+        return None
 
     def _address(self, environ: dict[str, Any]) -> str:
         """Where the WSDL sends callers: the configured public URL, else the server's own bind
@@ -124,6 +142,8 @@ class SoapGate:
         try:
             root = xml_guard.parse(body, limits=self._limits)
             operation = operation_of(root)
+        except OtherSoapVersion:
+            raise
         except (xml_guard.UnsafeXml, etree.XMLSyntaxError, NotAnEnvelope) as error:
             raise RequestInvalid({"body": [_first_line(error)]}, "The XML is refused") from None
         _check_action(environ.get("HTTP_SOAPACTION"), operation)
@@ -140,7 +160,33 @@ class SoapGate:
             name, password = _basic_credentials(encoded)
             by_basic = self._authenticator.by_basic
             return self._throttle.attempt(name, address, lambda: by_basic(name, password))
-        raise Unauthenticated("Send a WS-Security UsernameToken or HTTP Basic credentials")
+        raise NoCredentials("Send a WS-Security UsernameToken or HTTP Basic credentials")
+
+
+def _refusal(
+    start_response: StartResponse, environ: dict[str, Any], error: Exception, correlation_id: str
+) -> list[bytes]:
+    """The answer to a call the gate refused: a SOAP fault, with the status its kind has."""
+    if isinstance(error, OtherSoapVersion):
+        errors = {"Envelope": [str(error)]}
+        text = "This endpoint speaks SOAP 1.1"
+        fault = new_fault("request.invalid", text, correlation_id, errors, "VersionMismatch")
+        return _fault(start_response, fault)
+    if isinstance(error, NoCredentials):
+        document = fault_document(fault_for(error, correlation_id))
+        return _respond(start_response, "401 Unauthorized", document, headers=[CHALLENGE])
+    if isinstance(error, xml_guard.TooLarge):
+        _discard(environ)
+        document = fault_document(new_fault("request.too_large", str(error), correlation_id))
+        return _respond(start_response, "413 Request Entity Too Large", document)
+    if isinstance(error, Throttled):
+        retry = [("Retry-After", str(error.retry_after))]
+        document = fault_document(fault_for(error, correlation_id))
+        return _respond(start_response, "429 Too Many Requests", document, headers=retry)
+    if isinstance(error, GatewayError):
+        return _fault(start_response, fault_for(error, correlation_id))
+    # a bug, or the database down: logged, answered without detail
+    return _fault(start_response, internal_fault(error, correlation_id))
 
 
 def _bind_address(environ: dict[str, Any]) -> str:
@@ -149,14 +195,41 @@ def _bind_address(environ: dict[str, Any]) -> str:
 
 
 def _check_action(header: str | None, operation: str) -> None:
-    """An empty or absent SOAPAction is allowed (SOAP 1.1: "the request URI"); another
-    operation's name is not: a proxy may have routed or authorised the call by it."""
+    """An empty or absent SOAPAction is allowed (SOAP 1.1: "the request URI"), and the
+    operation's name bare or after the service's namespace and ``#`` (SOAP::Lite) or ``/``;
+    anything else is not: a proxy may have routed or authorised the call by it."""
     action = (header or "").strip().strip('"').strip()
-    if action and action != operation:
+    if action and _operation_named(action) != operation:
         raise RequestInvalid(
             {"SOAPAction": [f"names {action!r} but the body calls {operation!r}"]},
             "SOAPAction and body disagree",
         )
+
+
+def _operation_named(action: str) -> str:
+    for separator in ("#", "/"):
+        if action.startswith(NAMESPACE + separator):
+            return action[len(NAMESPACE) + 1 :]
+    return action
+
+
+def _serve_document(
+    start_response: StartResponse, environ: dict[str, Any], document: Served
+) -> list[bytes]:
+    """The document, or 304 when the caller holds it already; HEAD gets the headers alone."""
+    tags = {_opaque(tag) for tag in environ.get("HTTP_IF_NONE_MATCH", "").split(",")}
+    validators = [("ETag", document.etag), ("Cache-Control", "no-cache")]
+    if "*" in tags or document.etag in tags:
+        start_response("304 Not Modified", validators)
+        return []
+    body = _respond(start_response, "200 OK", document.body, headers=validators)
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else body
+
+
+def _opaque(tag: str) -> str:
+    """If-None-Match compares weakly (RFC 9110 §13.1.2): W/"x" matches "x"."""
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
 
 
 def _basic_credentials(encoded: str) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from spyne import Application, DateTime, Decimal, Integer, ServiceBase, Unicode, rpc
+from spyne import Application, DateTime, Decimal, Integer32, Integer64, ServiceBase, Unicode, rpc
 from spyne.model.complex import Array
 from spyne.protocol.soap import Soap11
 
@@ -25,8 +25,9 @@ T = TypeVar("T")
 FAULTS = [t.GatewayFault]
 Reference = t.named(Unicode, "Reference", min_len=1, max_len=200, pattern="[ -~]+")
 """The caller's unique reference for a write: a retry with the same one lands once."""
-Offset = t.named(Integer, "Offset", ge=0)
-Limit = t.named(Integer, "Limit", ge=1, le=500)
+Offset = t.named(Integer64, "Offset", ge=0, le=2**62)
+"""As far as the REST API's offsets go: a 64-bit database integer."""
+Limit = t.named(Integer32, "Limit", ge=1, le=500)
 Status = t.enumeration(ReservationStatus)
 Materials = Array(t.MaterialLine).customize(max_occurs=1)
 

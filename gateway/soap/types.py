@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from spyne import Boolean, ComplexModel, DateTime, Decimal, Fault, Integer, Unicode
+from spyne import Boolean, ComplexModel, DateTime, Decimal, Fault, Integer32, Integer64, Unicode
 from spyne.model.complex import Array
 
 from gateway.domain.model import ReleaseReason, ReservationStatus, ReservationType, SourceType
@@ -63,7 +63,7 @@ class Reservation(ComplexModel):
         ("uom", Unicode),
         ("type", enumeration(ReservationType)),
         ("source", Source),
-        ("priority", Integer),
+        ("priority", Integer32),
         ("status", enumeration(ReservationStatus)),
         ("releaseReason", enumeration(ReleaseReason)),
         ("ownerId", Unicode),
@@ -89,7 +89,7 @@ class ReservationRequest(ComplexModel):
         ("type", Required),
         ("source", Source.customize(min_occurs=1, nillable=False)),
         ("ownerId", named(Unicode, "OwnerId", min_len=1, max_len=10)),
-        ("priority", named(Integer, "Priority", ge=0, le=99)),
+        ("priority", named(Integer32, "Priority", ge=0, le=99)),
         ("expiresAt", DateTime),
         ("override", Boolean),
     ]
@@ -99,9 +99,9 @@ class ReservationPage(ComplexModel):
     __namespace__ = NAMESPACE
     _type_info = [
         ("items", Array(Reservation)),
-        ("total", Integer),
-        ("offset", Integer),
-        ("limit", Integer),
+        ("total", Integer64),
+        ("offset", Integer64),
+        ("limit", Integer32),
     ]
 
 
@@ -152,7 +152,7 @@ class WorkOrder(ComplexModel):
 class MaterialReservations(ComplexModel):
     __namespace__ = NAMESPACE
     _type_info = [
-        ("operation", Integer),
+        ("operation", Integer32),
         ("operationName", Unicode),
         ("itemNumber", Unicode),
         ("description", Unicode),
@@ -174,7 +174,7 @@ class MaterialLine(ComplexModel):
 
     __namespace__ = NAMESPACE
     _type_info = [
-        ("operation", Integer(min_occurs=1, nillable=False, ge=0)),
+        ("operation", Integer32(min_occurs=1, nillable=False, ge=0)),
         ("itemNumber", Unicode(min_occurs=1, nillable=False, min_len=1, max_len=18)),
         ("quantity", Decimal(min_occurs=1, nillable=False, ge=0)),
         ("uom", Unicode(min_occurs=1, nillable=False, min_len=1, max_len=10)),
