@@ -198,7 +198,7 @@ def test_head_and_get_carry_the_same_strong_etag_and_head_no_body(client: FlaskC
     assert head.headers["Content-Type"].startswith("text/xml")
 
 
-def test_the_etag_is_the_same_in_another_process_and_changes_with_the_document(
+def test_the_etag_is_the_same_from_a_fresh_app_and_changes_with_the_document(
     client: FlaskClient,
 ) -> None:
     etag = client.get(PATH + "?wsdl").headers["ETag"]
