@@ -44,6 +44,10 @@ class FaultSettings:
     raw_answer: str | None = None
     """Answer every matching call with this body (HTTP 200, text/xml) instead of the service's
     answer: a hostile or broken upstream (the XML attack corpus is served this way)."""
+    canned_answers: dict[str, str] = field(default_factory=dict)
+    """Operation name → a pre-rendered body answered (HTTP 200, the service's content type)
+    after the latency, without running the service: an upstream that costs just L (the bench).
+    Each ``{seq}`` in it becomes a number counting up from 1, so canned writes get new ids."""
     operations: list[str] = field(default_factory=list)
     """Restrict the faults above to these operation names; empty means every operation."""
     seed: int | None = None
@@ -59,6 +63,7 @@ class FaultKnobs:
         self._writes_seen = 0
         self._writes_answered = 0
         self._writes_before_hold = 0
+        self._canned_served = 0
         self._held_released = threading.Event()
         self.writes_held = 0
         """How many writes ``hold_after_commit`` has held so far (tests wait on it)."""
@@ -119,6 +124,15 @@ class FaultKnobs:
         with self._lock:
             raw = self._settings.raw_answer if self._applies(operation) else None
             return None if raw is None else raw.encode()
+
+    def canned_answer_for(self, operation: str) -> bytes | None:
+        """The pre-rendered answer for ``operation``, if one is set (not limited by operations)."""
+        with self._lock:
+            canned = self._settings.canned_answers.get(operation)
+            if canned is None:
+                return None
+            self._canned_served += 1
+            return canned.replace("{seq}", str(self._canned_served)).encode()
 
     def take_drop_after_commit(self, operation: str) -> bool:
         """True (and one fewer left) when this write should lose its answer after committing;

@@ -198,3 +198,12 @@ def test_call_log_counts_calls_per_operation(client: WorkOrderRestClient, servic
     client.get_recipe("BREAD-WHITE")
     counts = requests.get(f"{service.url}/_sandbox/calls", timeout=5).json()
     assert counts == {"get_work_order": 2, "get_recipe": 1}
+
+
+def test_a_canned_answer_replaces_the_service_but_not_the_token_check(
+    client: WorkOrderRestClient, service: Service
+) -> None:
+    real = service.api("GET", "/work-orders/WO-1001").text
+    service.faults(canned_answers={"get_work_order": real.replace("WO-1001", "WO-CANNED")})
+    assert client.get_work_order("WO-1005").id == "WO-CANNED"
+    assert service.api("GET", "/work-orders/WO-1005", token=None).status_code == 401

@@ -43,3 +43,17 @@ def test_only_the_named_operations_count(operation: str, counted: bool) -> None:
     knobs.update({"fail_writes_from": 1, "operations": ["Release"]})
     assert knobs.take_write_failure(operation) is counted
     assert knobs.snapshot()["fail_writes_from"] == 1
+
+
+def test_no_canned_answer_unless_one_is_set_for_the_operation() -> None:
+    knobs = FaultKnobs()
+    knobs.update({"canned_answers": {"GetBalance": "<b/>"}})
+    assert knobs.canned_answer_for("Reserve") is None
+    assert knobs.canned_answer_for("GetBalance") == b"<b/>"
+
+
+def test_a_canned_answer_numbers_each_call_where_it_says_seq() -> None:
+    knobs = FaultKnobs()
+    knobs.update({"canned_answers": {"Reserve": "<RSVNO>{seq}</RSVNO>"}})
+    answers = [knobs.canned_answer_for("Reserve") for _ in range(2)]
+    assert answers == [b"<RSVNO>1</RSVNO>", b"<RSVNO>2</RSVNO>"]

@@ -76,7 +76,7 @@ class _SoapGate:
         self._knobs.delay(operation)
         if self._knobs.should_error(operation):
             return _plain(start_response, "503 Service Unavailable", b"inventory system busy")
-        raw = self._knobs.raw_answer_for(operation)
+        raw = self._knobs.raw_answer_for(operation) or self._knobs.canned_answer_for(operation)
         if raw is not None:
             return _plain(start_response, "200 OK", raw, "text/xml; charset=utf-8")
         if operation in WRITES and self._knobs.take_write_failure(operation):

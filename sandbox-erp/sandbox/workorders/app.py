@@ -78,6 +78,9 @@ class _Gate:
             return response
         if write and self._knobs.take_write_failure(operation):
             return _error(503, "unavailable", "write refused by the sandbox (fail_writes_from)")
+        canned = self._knobs.canned_answer_for(operation)
+        if canned is not None:
+            return Response(canned, 200, mimetype="application/json")
         return None
 
     def _authorised(self) -> bool:
