@@ -68,8 +68,9 @@ integration: $(STAMP)
 e2e: $(STAMP) $(NODE_STAMP) $(INTEROP_STAMP)
 	$(BIN)/python -m pytest tests/e2e
 
-# The stack in-process against issue 7's targets (a few minutes; not part of `make test`):
-# prints one table and writes bench/results.json. Options: $(BIN)/python -m bench --help
+# Sandbox, gateway (gunicorn) and load generators in their own pinned processes, against issue
+# 13's targets (a few minutes; not part of `make test`): prints one table and writes
+# bench/results.json. Instruction counts under callgrind: $(BIN)/python -m bench --ir
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
