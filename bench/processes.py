@@ -106,17 +106,21 @@ def sandbox_process(state_dir: Path, fixtures: Path) -> Iterator[Sandbox]:
         _stop(process)
 
 
-def gateway_environment(sandbox: Sandbox, state_dir: Path) -> dict[str, str]:
-    """GATEWAY_* variables for a gateway in front of this sandbox, with its own database."""
-    settings = {
+def gateway_config(sandbox: Sandbox, state_dir: Path) -> dict[str, Any]:
+    """Settings for a gateway in front of this sandbox, with its own database."""
+    return {
         **gateway_settings(sandbox.describe, sandbox.secret),
         "DATABASE_URL": f"sqlite:///{state_dir / 'gateway.db'}",
         "MASTER_KEYS": Fernet.generate_key().decode(),
         "WORKORDER_WAREHOUSES": {PLANT: WAREHOUSE},
     }
+
+
+def gateway_environment(sandbox: Sandbox, state_dir: Path) -> dict[str, str]:
+    """The same settings as GATEWAY_* variables, as ``gateway serve`` reads them."""
     return {
         f"GATEWAY_{key}": value if isinstance(value, str) else json.dumps(value)
-        for key, value in settings.items()
+        for key, value in gateway_config(sandbox, state_dir).items()
     }
 
 
