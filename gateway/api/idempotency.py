@@ -126,9 +126,11 @@ def _finish(response: Response, caller: str, key: str | None) -> Response:
     elif any(plan.state is PlanState.UNDOING for plan in uow.ended_plans):
         # Its compensations wait in the outbox: a retry now would diff against half-undone
         # state, so the key stays taken (409) until they have run.
-        uow.after_commit(lambda: store().idempotency.unlock(caller, key))
+        uow.also_in_transaction(store().idempotency.unlocking(caller, key))
     else:
-        uow.after_commit(lambda: store().idempotency.release(caller, key))
+        # Freed in the commit itself (one transaction, not two): never before the failed
+        # request's plan end and audit entries are written, and not at all if they are not.
+        uow.also_in_transaction(store().idempotency.releasing(caller, key))
     return response
 
 

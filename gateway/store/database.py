@@ -17,7 +17,8 @@ MIGRATION_LOCK = 7_402_211  # a PostgreSQL advisory lock id: one migrator at a t
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and its folder created."""
+    """An engine for ``url``; SQLite gets WAL with synchronous=NORMAL, a busy timeout and its
+    folder created. PostgreSQL keeps its server's durability (synchronous_commit as set)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -35,7 +36,11 @@ def make_engine(url: str) -> Engine:
 def _sqlite_pragmas(connection: Any, _: Any) -> None:
     connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA journal_mode=WAL")  # an in-memory database stays "memory"
+    # In WAL, NORMAL syncs at checkpoints, not at every commit: a power loss or OS crash may
+    # lose the last commits, a process crash loses none, and the file stays consistent
+    # (docs/decisions/152-store-hot-path.md).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text
 
 from gateway.domain.write_plan import WritePlan
 from gateway.store import json
@@ -20,6 +20,13 @@ EVENT_ORDER_LOCK = 7_402_212
 and a reader following ``after=<id>`` can never skip an event committed late."""
 
 AfterCommit = Callable[[Connection], None]
+
+# Built once; each commit only binds its rows.
+_INSERT_AUDIT = insert(audit_entries)
+_INSERT_OUTBOX = insert(outbox)
+_INSERT_EVENT = insert(events)
+_EVENT_PUBLISHED = select(events.c.id).where(events.c.dedupe_key == bindparam("w_key"))
+_EVENT_ORDER = text("SELECT pg_advisory_xact_lock(:id)").bindparams(id=EVENT_ORDER_LOCK)
 
 
 @dataclass
@@ -110,22 +117,12 @@ class SqlUnitOfWork:
         self._then.append(action)
 
     def commit(self) -> None:
-        with self._engine.begin() as connection:
-            now = utc_now()
-            stamp = {"at": now, "correlation_id": self.correlation_id}
-            if self.audit.rows:
-                connection.execute(insert(audit_entries), [{**r, **stamp} for r in self.audit.rows])
-            for row in self.outbox.rows:
-                connection.execute(
-                    insert(outbox).values(
-                        **row, created_at=now, attempts=0,
-                        next_attempt_at=now, correlation_id=self.correlation_id,
-                    )
-                )  # fmt: skip
-            if self.events.rows:
-                _write_events(connection, [{**r, **stamp} for r in self.events.rows])
-            for write in self._also:
-                write(connection)
+        """Write everything buffered in one transaction (none when there is nothing to write:
+        a read-only request does not take SQLite's write lock), then run the after-commit
+        actions."""
+        if self.audit.rows or self.outbox.rows or self.events.rows or self._also:
+            with self._engine.begin() as connection:
+                self._write(connection)
         self.audit.rows.clear()
         self.events.rows.clear()
         self.outbox.rows.clear()
@@ -134,15 +131,26 @@ class SqlUnitOfWork:
         for action in then:
             action()
 
+    def _write(self, connection: Connection) -> None:
+        now = utc_now()
+        stamp = {"at": now, "correlation_id": self.correlation_id}
+        if self.audit.rows:
+            connection.execute(_INSERT_AUDIT, [{**r, **stamp} for r in self.audit.rows])
+        queued = {"created_at": now, "attempts": 0, "next_attempt_at": now,
+                  "correlation_id": self.correlation_id}  # fmt: skip
+        for row in self.outbox.rows:  # one by one: compensations run in the order queued
+            connection.execute(_INSERT_OUTBOX, {**row, **queued})
+        if self.events.rows:
+            _write_events(connection, [{**r, **stamp} for r in self.events.rows])
+        for write in self._also:
+            write(connection)
+
 
 def _write_events(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": EVENT_ORDER_LOCK})
-    for row in rows:
+        connection.execute(_EVENT_ORDER)
+    for row in rows:  # one by one: each id is taken in the order the events were published
         key = row["dedupe_key"]
-        if (
-            key
-            and connection.execute(select(events.c.id).where(events.c.dedupe_key == key)).first()
-        ):
+        if key and connection.execute(_EVENT_PUBLISHED, {"w_key": key}).first():
             continue  # already published (e.g. by another gateway process)
-        connection.execute(insert(events).values(**row))
+        connection.execute(_INSERT_EVENT, row)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.domain.write_plan import (
@@ -31,6 +31,18 @@ from gateway.store.tables import idempotency_records, outbox, work_order_locks, 
 
 AfterCommit = Callable[[Connection], None]
 
+# The statements of the create path, built once; each call only binds its values.
+_plan = write_plans.c
+_INSERT_PLAN = insert(write_plans)
+_TIE_TO_KEY = update(idempotency_records).where(
+    idempotency_records.c.caller == bindparam("w_caller"),
+    idempotency_records.c.key == bindparam("w_key"),
+)
+_UPDATE_PLAN = update(write_plans).where(_plan.id == bindparam("w_id"))
+_RENEW_LOCK = update(work_order_locks).where(work_order_locks.c.holder == bindparam("w_id"))
+_FREE_LOCK = delete(work_order_locks).where(work_order_locks.c.holder == bindparam("w_id"))
+_READ_PLAN = select(write_plans).where(_plan.id == bindparam("w_id"))
+
 
 class WritePlanJournal:
     def __init__(
@@ -48,36 +60,22 @@ class WritePlanJournal:
     def begin(self, plan: WritePlan, idempotency: tuple[str, str] | None = None) -> None:
         """Keep ``plan`` (before its first write) and tie it to the request's key, if any."""
         now = utc_now()
+        row = {"id": plan.id, "operation": plan.operation, "target_id": plan.target_id,
+               "actor": plan.actor, "created_at": now, **self._row(plan, now)}  # fmt: skip
         with self._engine.begin() as connection:
-            connection.execute(
-                insert(write_plans).values(
-                    id=plan.id, operation=plan.operation, target_id=plan.target_id,
-                    actor=plan.actor, created_at=now, **self._row(plan, now),
-                )
-            )  # fmt: skip
+            connection.execute(_INSERT_PLAN, row)
             if idempotency is not None:
                 caller, key = idempotency
                 connection.execute(
-                    update(idempotency_records)
-                    .where(idempotency_records.c.caller == caller)
-                    .where(idempotency_records.c.key == key)
-                    .values(plan_id=plan.id)
+                    _TIE_TO_KEY, {"w_caller": caller, "w_key": key, "plan_id": plan.id}
                 )
 
     def save(self, plan: WritePlan) -> None:
         """Record the plan's progress and renew its lease (and its work-order lock's)."""
         now = utc_now()
         with self._engine.begin() as connection:
-            connection.execute(
-                update(write_plans)
-                .where(write_plans.c.id == plan.id)
-                .values(**self._row(plan, now))
-            )
-            connection.execute(
-                update(work_order_locks)
-                .where(work_order_locks.c.holder == plan.id)
-                .values(locked_until=now + self.lease)
-            )
+            connection.execute(_UPDATE_PLAN, {"w_id": plan.id, **self._row(plan, now)})
+            connection.execute(_RENEW_LOCK, {"w_id": plan.id, "locked_until": now + self.lease})
 
     def finishing(self, plan: WritePlan) -> AfterCommit:
         """A write that records the plan's end and frees its lock, for the unit of work's
@@ -86,11 +84,9 @@ class WritePlanJournal:
         def write(connection: Connection) -> None:
             now = utc_now()
             connection.execute(
-                update(write_plans)
-                .where(write_plans.c.id == plan.id)
-                .values(**self._row(plan, now), finished_at=now)
+                _UPDATE_PLAN, {"w_id": plan.id, **self._row(plan, now), "finished_at": now}
             )
-            connection.execute(delete(work_order_locks).where(work_order_locks.c.holder == plan.id))
+            connection.execute(_FREE_LOCK, {"w_id": plan.id})
             WRITE_PLANS_ENDED.labels(plan.operation, plan.state.value).inc()
             conflicts = sum(step.state is StepState.CONFLICT for step in plan.steps)
             COMPENSATION_CONFLICTS.inc(conflicts)
@@ -123,8 +119,7 @@ class WritePlanJournal:
 
     def get(self, plan_id: str) -> WritePlan | None:
         with self._engine.connect() as connection:
-            row = connection.execute(select(write_plans).where(write_plans.c.id == plan_id))
-            found = row.mappings().first()
+            found = connection.execute(_READ_PLAN, {"w_id": plan_id}).mappings().first()
         return None if found is None else self._plan(found)
 
     def claim_abandoned(self, now: datetime, limit: int = 20) -> list[WritePlan]:
@@ -239,11 +234,7 @@ class WritePlanJournal:
 
     @staticmethod
     def _read(connection: Connection, plan_id: str) -> Any:
-        return (
-            connection.execute(select(write_plans).where(write_plans.c.id == plan_id))
-            .mappings()
-            .first()
-        )
+        return connection.execute(_READ_PLAN, {"w_id": plan_id}).mappings().first()
 
     def _row(self, plan: WritePlan, now: datetime) -> dict[str, Any]:
         error = (
