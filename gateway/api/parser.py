@@ -14,6 +14,7 @@ from typing import Any
 
 import flask
 import flask_smorest
+from flask_smorest.utils import resolve_schema_instance
 from marshmallow import ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -98,6 +99,11 @@ class Blueprint(flask_smorest.Blueprint):
     """The gateway's blueprints: request bodies keep their numbers exact; errors are problems."""
 
     ARGUMENTS_PARSER = DecimalParser()
+
+    def arguments(self, schema: Any, **kwargs: Any) -> Any:
+        """flask-smorest's ``arguments``, with a schema class made an instance once here:
+        webargs would build a new instance of a class for every request it parses."""
+        return super().arguments(resolve_schema_instance(schema), **kwargs)
 
     def problem(self, status: int, description: str) -> Any:
         """Document an error answer: problem+json with its codes in the description."""
