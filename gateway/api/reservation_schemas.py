@@ -13,9 +13,10 @@ from gateway.api.bounded import (
     LegacyTimestamp,
     strict_integer,
 )
+from gateway.api.dumps import PlainDump, page_json
 from gateway.api.schemas import ReservationSchema, exact_decimal
 from gateway.api.text import Text
-from gateway.domain.model import DEFAULT_PRIORITY, ReservationStatus, SourceType
+from gateway.domain.model import DEFAULT_PRIORITY, Page, ReservationStatus, SourceType
 from gateway.domain.reservation_rules import ReservationDraft
 
 
@@ -66,7 +67,9 @@ class ReservationQuery(Schema):
     limit = fields.Integer(validate=validate.Range(1, 500), load_default=50)
 
 
-class ReservationPageSchema(Schema):
+class ReservationPageSchema(PlainDump):
+    model, plain = Page, staticmethod(page_json)
+
     items = fields.List(fields.Nested(ReservationSchema))
     total = fields.Integer()
     offset = fields.Integer()

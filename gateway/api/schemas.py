@@ -6,8 +6,10 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from gateway.api.dumps import PlainDump, reservation_json, work_order_reservations_json
 from gateway.api.text import Text
-from gateway.domain.model import ReservationStatus
+from gateway.domain.model import Reservation, ReservationStatus
+from gateway.services.workorders import WorkOrderReservations
 
 
 def exact_decimal(**kwargs: Any) -> fields.Decimal:
@@ -33,7 +35,9 @@ class SourceSchema(Schema):
     id = Text()
 
 
-class ReservationSchema(Schema):
+class ReservationSchema(PlainDump):
+    model, plain = Reservation, staticmethod(reservation_json)
+
     id = Text()
     reference = Text(allow_none=True)
     item_sku_id = Text(data_key="itemSkuId")
@@ -77,7 +81,9 @@ class MaterialReservationsSchema(Schema):
     reservations = fields.List(fields.Nested(ReservationSchema))
 
 
-class WorkOrderReservationsSchema(Schema):
+class WorkOrderReservationsSchema(PlainDump):
+    model, plain = WorkOrderReservations, staticmethod(work_order_reservations_json)
+
     work_order = fields.Nested(WorkOrderHeaderSchema, data_key="workOrder")
     materials = fields.List(fields.Nested(MaterialReservationsSchema))
 
