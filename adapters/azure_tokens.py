@@ -1,11 +1,12 @@
-"""Azure AD client-credentials tokens through MSAL: cached, single-flight, retried."""
+"""Azure AD client-credentials tokens through MSAL: cached, refreshed ahead, single-flight."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import msal
@@ -20,12 +21,21 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from gateway.domain.errors import UpstreamFault, UpstreamTimeout, UpstreamUnavailable
+from gateway.domain.errors import (
+    GatewayError,
+    UpstreamFault,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
 UPSTREAM = "identity"
 TimeoutSpec = float | tuple[float, float]
+USABLE_UNTIL_BEFORE_EXPIRY = 60.0
+"""A token is handed out until this long before its expiry, so it cannot lapse in flight."""
+EARLY_REFRESH_RETRY_AFTER = 30.0
+"""After a failed early refresh, the next attempt waits this long (the token stays in use)."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +47,28 @@ class TokenRetry:
     max_wait: float = 2.0
 
 
+@dataclass(frozen=True)
+class HeldToken:
+    """A token in use, when to start replacing it, and when it may no longer be handed out."""
+
+    token: str
+    refresh_at: float
+    usable_until: float
+
+    @classmethod
+    def lasting(cls, token: str, expires_in: float, now: float, margin: float) -> HeldToken:
+        """Refreshed once less than ``margin`` (at most half its lifetime) remains."""
+        return cls(token, now + expires_in - min(margin, expires_in / 2),
+                   now + expires_in - USABLE_UNTIL_BEFORE_EXPIRY)  # fmt: skip
+
+
 class AzureTokenProvider:
-    """The TokenProvider port over one Azure AD app registration (client credentials)."""
+    """The TokenProvider port over one Azure AD app registration (client credentials).
+
+    A token is refreshed ahead of its expiry, once less than ``refresh_margin`` remains: one
+    caller fetches while the others go on with the token in hand, and a failed early refresh
+    keeps that token in use (with a warning) until shortly before it expires (decision 151).
+    """
 
     def __init__(
         self,
@@ -50,7 +80,12 @@ class AzureTokenProvider:
         timeout: TimeoutSpec = (3.05, 10.0),
         retry: TokenRetry | None = None,
         on_fetch: Callable[[str], None] | None = None,
+        refresh_margin: float = 300.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._held: dict[str, HeldToken] = {}
+        self._refresh_margin = refresh_margin
+        self._clock = clock
         self._authority = authority
         self._on_fetch = on_fetch or (lambda scope: None)
         self._client_id = client_id
@@ -88,10 +123,53 @@ class AzureTokenProvider:
     def token_for(self, scope: str) -> str:
         """A valid access token for ``scope``; one request to the IdP however many callers wait."""
         self._before_token()
+        held, now = self._held.get(scope), self._clock()
+        if held is not None and now < held.refresh_at:
+            return held.token
+        if held is not None and now < held.usable_until:
+            return self._refresh_ahead(scope, held)
         # MSAL checks its cache but does not coalesce concurrent misses; the lock does.
         with self._lock_for(scope):
-            result = self._acquire(scope)
-        return _access_token(result, scope)
+            current = self._held.get(scope)
+            if current is not None and current is not held and self._clock() < current.refresh_at:
+                return current.token  # fetched by the caller this one waited for
+            return self._fetch(scope, due=held)
+
+    def _refresh_ahead(self, scope: str, held: HeldToken) -> str:
+        lock = self._lock_for(scope)
+        if not lock.acquire(blocking=False):
+            return held.token  # another caller is fetching; this token is still good
+        try:
+            if self._held.get(scope) is not held:
+                return self._held[scope].token  # refreshed just now
+            return self._fetch(scope, due=held)
+        except GatewayError as error:
+            retry_at = min(self._clock() + EARLY_REFRESH_RETRY_AFTER, held.usable_until)
+            self._held[scope] = replace(held, refresh_at=retry_at)
+            log.warning("early token refresh for %s failed (%s); the current token stays in use",
+                        scope, error.code)  # fmt: skip
+            return held.token
+        finally:
+            lock.release()
+
+    def _fetch(self, scope: str, due: HeldToken | None) -> str:
+        if due is not None:  # MSAL would answer it from its cache until 5 min before expiry
+            self._forget_cached(scope, due.token)
+        result = self._acquire(scope)
+        token = _access_token(result, scope)
+        expires_in = result.get("expires_in")
+        if isinstance(expires_in, int | float) and not isinstance(expires_in, bool):
+            self._held[scope] = HeldToken.lasting(
+                token, float(expires_in), self._clock(), self._refresh_margin
+            )
+        return token
+
+    def _forget_cached(self, scope: str, token: str) -> None:
+        kind = self._token_cache.CredentialType.ACCESS_TOKEN
+        entries = list(self._token_cache.search(kind, target=[scope]))
+        for entry in entries:
+            if entry.get("secret") == token:
+                self._token_cache.remove_at(entry)
 
     def _lock_for(self, scope: str) -> threading.Lock:
         with self._scope_locks_guard:

@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "AZURE_CLIENT_ID": "reservation-gateway",
     "AZURE_CLIENT_SECRET": None,
     "AZURE_CA_BUNDLE": None,
+    # An upstream token is replaced once less than this remains (at most half its lifetime).
+    "UPSTREAM_TOKEN_REFRESH_MARGIN_SECONDS": 300.0,
     # Per upstream, when it has an app registration of its own (else the AZURE_* above).
     "INVENTORY_CLIENT_ID": None,
     "INVENTORY_CLIENT_SECRET": None,

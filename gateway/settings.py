@@ -44,6 +44,8 @@ class UpstreamSettings:
     xml_max_depth: int
     azure_authority: str
     azure_ca_bundle: str | None
+    token_refresh_margin: float
+    """Seconds before expiry at which an upstream token is replaced (decision 151)."""
     clients: Mapping[str, AzureClient] = field(repr=False)
     """Per upstream: its own registration (<UPSTREAM>_CLIENT_ID/SECRET), else AZURE_*."""
 
@@ -187,6 +189,7 @@ def _upstream(read: _Reader) -> UpstreamSettings:
         xml_max_depth=read.integer("XML_MAX_DEPTH"),
         azure_authority=read.text("AZURE_AUTHORITY"),
         azure_ca_bundle=read.optional("AZURE_CA_BUNDLE"),
+        token_refresh_margin=read.number("UPSTREAM_TOKEN_REFRESH_MARGIN_SECONDS"),
         clients=azure_clients(read.values),
     )
 

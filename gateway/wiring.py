@@ -87,6 +87,7 @@ def _token_provider(upstream: UpstreamSettings, name: str) -> AzureTokenProvider
         client_credential=client.client_secret,
         http_session=make_session(upstream.azure_ca_bundle),
         on_fetch=lambda scope: TOKEN_FETCHES.labels(scope).inc(),
+        refresh_margin=upstream.token_refresh_margin,
     )
 
 
