@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 UPSTREAM = "identity"
 TimeoutSpec = float | tuple[float, float]
 USABLE_UNTIL_BEFORE_EXPIRY = 60.0
-"""A token is handed out until this long before its expiry, so it cannot lapse in flight."""
+"""A token is handed out until this long (at most a quarter of its lifetime) before its expiry,
+so that it cannot lapse in flight."""
 EARLY_REFRESH_RETRY_AFTER = 30.0
 """After a failed early refresh, the next attempt waits this long (the token stays in use)."""
 
@@ -57,9 +58,11 @@ class HeldToken:
 
     @classmethod
     def lasting(cls, token: str, expires_in: float, now: float, margin: float) -> HeldToken:
-        """Refreshed once less than ``margin`` (at most half its lifetime) remains."""
-        return cls(token, now + expires_in - min(margin, expires_in / 2),
-                   now + expires_in - USABLE_UNTIL_BEFORE_EXPIRY)  # fmt: skip
+        """Refreshed once less than ``margin`` (at most half its lifetime) remains, and never
+        later than the moment it stops being handed out."""
+        expires = now + expires_in
+        usable_until = expires - min(USABLE_UNTIL_BEFORE_EXPIRY, expires_in / 4)
+        return cls(token, min(expires - min(margin, expires_in / 2), usable_until), usable_until)
 
 
 class AzureTokenProvider:

@@ -11,7 +11,7 @@ import pytest
 import requests
 import responses
 
-from adapters.azure_tokens import AzureTokenProvider
+from adapters.azure_tokens import AzureTokenProvider, HeldToken
 from gateway.domain.errors import UpstreamUnavailable
 from tests.unit.test_azure_tokens import (
     AUTHORITY,
@@ -162,4 +162,25 @@ def test_a_short_lived_token_is_refreshed_at_half_its_lifetime(
     clock.now += 199
     assert provider.token_for(SCOPE) == "short"
     clock.now += 2
+    assert provider.token_for(SCOPE) == "second"
+
+
+@pytest.mark.parametrize(("lifetime", "margin"), [(6, 300), (100, 300), (3600, 10), (3600, 300)])
+def test_a_token_is_refreshed_before_it_stops_being_handed_out_and_that_before_expiry(
+    lifetime: float, margin: float
+) -> None:
+    held = HeldToken.lasting("t", lifetime, now=0.0, margin=margin)
+
+    assert 0 < held.refresh_at <= held.usable_until < lifetime
+    assert held.refresh_at >= lifetime / 2
+
+
+def test_a_token_past_the_time_it_is_handed_out_is_fetched_again_even_if_short_lived(
+    provider: AzureTokenProvider, mocked: responses.RequestsMock, clock: Clock
+) -> None:
+    mocked.replace(responses.POST, TOKEN_URL, json={**token_answer("short"), "expires_in": 8})
+    provider.token_for(SCOPE)
+    mocked.replace(responses.POST, TOKEN_URL, json=token_answer("second"))
+
+    clock.now += 6.5  # 1.5 s left: under a quarter of its lifetime
     assert provider.token_for(SCOPE) == "second"
