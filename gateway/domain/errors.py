@@ -21,6 +21,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "inventory.reservation.target_not_found": 404,
     "request.not_found": 404,
     "credential.not_found": 404,
+    "subscription.not_found": 404,
     "request.method_not_allowed": 405,
     "inventory.reservation.insufficient_stock": 409,
     "inventory.reservation.already_released": 409,
@@ -32,6 +33,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "credential.nothing_to_retire": 409,
     "credential.in_use": 409,
     "credential.no_master_key": 409,
+    "subscription.disabled": 409,
     "request.too_large": 413,
     "request.uri_too_long": 414,
     "request.headers_too_large": 431,
@@ -42,6 +44,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "workorder.material_not_in_recipe": 422,
     "idempotency.key_reused": 422,
     "credential.rejected": 422,
+    "subscription.destination_refused": 422,
     "upstream.fault": 502,
     "upstream.unavailable": 503,
     "upstream.timeout": 504,
@@ -241,6 +244,23 @@ class CredentialInUse(GatewayError):
 class MasterKeyMissing(GatewayError):
     code = "credential.no_master_key"
     title = "No master key is configured"
+
+
+class SubscriptionNotFound(GatewayError):
+    code = "subscription.not_found"
+    title = "No such subscription"
+
+
+class SubscriptionDisabled(GatewayError):
+    code = "subscription.disabled"
+    title = "The subscription is disabled"
+
+
+class DestinationRefused(GatewayError):
+    """A webhook URL the outbound policy does not allow (scheme, host or resolved address)."""
+
+    code = "subscription.destination_refused"
+    title = "The webhook destination is not allowed"
 
 
 class Throttled(GatewayError):

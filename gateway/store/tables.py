@@ -183,3 +183,56 @@ work_order_locks = Table(
     Column("holder", String(40), nullable=False),  # the write plan (or its id to be)
     Column("locked_until", DateTime(timezone=True), nullable=False),
 )
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(20), nullable=False),  # webhook (brokers later: issue 14.2)
+    Column("url", Text, nullable=False),
+    Column("event_types", Text, nullable=False),  # JSON list of event types
+    Column("owners", Text, nullable=False),  # JSON list of owner ids; "*" means every owner
+    Column("state", String(20), nullable=False),  # active | disabled
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("disabled_at", DateTime(timezone=True)),
+    Column("disabled_reason", Text),
+    Column("cursor", BigInteger, nullable=False),  # the last event id it is done with
+    Column("retry_at", DateTime(timezone=True)),  # the head event waits until then
+    Column("lease_holder", String(120)),  # the drainer delivering it now (one per pool)
+    Column("lease_until", DateTime(timezone=True)),
+    Index("webhook_subscriptions_by_state", "state"),
+)
+
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscription_id", String(40), ForeignKey("webhook_subscriptions.id"), nullable=False),
+    Column("sealed", Text, nullable=False),  # Fernet token under the master key
+    Column("fingerprint", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("not_after", DateTime(timezone=True)),  # NULL: current; else signs until then
+    Index("webhook_secrets_by_subscription", "subscription_id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subscription_id", String(40), nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("aggregate_id", String(100), nullable=False),
+    Column("state", String(20), nullable=False),  # retrying | delivered | dead | redeliver
+    Column("attempts", Integer, nullable=False),
+    Column("first_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_attempt_at", DateTime(timezone=True)),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("give_up_at", DateTime(timezone=True), nullable=False),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", DateTime(timezone=True)),
+    UniqueConstraint("subscription_id", "event_id", name="webhook_delivery_once"),
+    Index("webhook_deliveries_by_state", "subscription_id", "state"),
+)
