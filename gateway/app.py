@@ -10,17 +10,19 @@ from flask_swagger_ui import get_swaggerui_blueprint
 
 from gateway.api import credentials as credentials_api
 from gateway.api import feeds, health, inventory, reservations, workorders, workorders_v2
+from gateway.api import subscriptions as subscriptions_api
+from gateway.api.asyncapi import register_asyncapi
 from gateway.api.body_limit import BodyLimit, refuse_oversized_body
 from gateway.api.idempotency import commit_unit_of_work
 from gateway.api.json import DecimalJSONProvider
 from gateway.api.openapi import GatewayApi, register_path_ids
 from gateway.api.problems import register_problem_handlers
 from gateway.api.text import NOT_XML_TEXT
-from gateway.bootstrap import EXTENSION, build_gateway, gateway_of
+from gateway.bootstrap import EXTENSION, build_gateway, gateway_of, webhooks_of
 from gateway.config import load_settings
 from gateway.credential_wiring import wire_credentials
 from gateway.domain.errors import RequestInvalid
-from gateway.observability.metrics import count_outbox_with
+from gateway.observability.metrics import count_outbox_with, measure_webhook_lag_with
 from gateway.observability.request_hooks import install_request_hooks
 from gateway.soap import mount_soap
 from gateway.wiring import Adapters
@@ -32,6 +34,11 @@ API_DOC_SETTINGS = {
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
     "API_SPEC_OPTIONS": {
+        "info": {
+            "description": "Reservations and work orders of the legacy ERP. The events pushed to "
+            "subscribers (webhooks, AMQP, MQTT) are described in the "
+            "[AsyncAPI document](/asyncapi.json)."
+        },
         "components": {
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -62,9 +69,12 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     api.register_blueprint(feeds.events_blp)
     api.register_blueprint(feeds.admin_blp)
     api.register_blueprint(credentials_api.blp)
+    api.register_blueprint(subscriptions_api.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(get_swaggerui_blueprint("/docs", "/openapi.json"), url_prefix="/docs")
+    register_asyncapi(app, api.spec, gateway_of(app).config.brokers, app.config["API_VERSION"])
     count_outbox_with(gateway_of(app).store.outbox.pending_count)
+    measure_webhook_lag_with(webhooks_of(gateway_of(app)).lag)
     register_problem_handlers(app)  # after Api(), which installs handlers of its own
     app.after_request(commit_unit_of_work)
     body_limit = gateway_of(app).config.max_request_bytes

@@ -1,26 +1,30 @@
-"""Work the gateway does on its own, in daemon threads: the expiry sweeper, the outbox and
-the recovery of write plans whose process died."""
+"""Work the gateway does on its own, in daemon threads: the expiry sweeper, the outbox, the
+recovery of write plans whose process died, and webhook deliveries."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
-from gateway.bootstrap import gateway_of
+from gateway.bootstrap import gateway_of, webhooks_of
 from gateway.domain.write_plan import WritePlan
 from gateway.observability.metrics import (
     EXPIRY_SWEEPS,
     RESERVATIONS_EXPIRED,
     WRITE_PLANS_RECOVERED,
+    WebhookMetrics,
 )
+from gateway.services.erp_changes import ErpChangeDetector
 from gateway.services.expiry import expire_due
 from gateway.services.outbox import compensation_runner, drain
 from gateway.services.plan_recovery import recover_abandoned
 from gateway.services.plan_runner import PlanPorts
+from gateway.services.webhooks.drainer import DrainReport, WebhookDrainer
+from gateway.webhook_wiring import build_drainer
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +92,49 @@ def recover_plans_once(app: Flask) -> list[WritePlan]:
     return ended
 
 
+def webhook_drainer(app: Flask) -> WebhookDrainer:
+    """This process's webhook drainer (leases keep it one per subscription across processes)."""
+    gateway = gateway_of(app)
+    return build_drainer(webhooks_of(gateway), gateway.config.webhooks, WebhookMetrics())
+
+
+def drain_webhooks(drainer: WebhookDrainer, passes: int = 10) -> DrainReport:
+    """Passes of the drainer while they deliver something (a backlog drains in one go)."""
+    report = drainer.drain_once()
+    for _ in range(passes - 1):
+        if not report.delivered:
+            break
+        report = drainer.drain_once()
+    return report
+
+
+def detect_erp_changes_once(app: Flask) -> int:
+    """One pass of the ERP change detector (decision 161); 0 while another process holds it."""
+    gateway = gateway_of(app)
+    every = gateway.config.background
+    detector = ErpChangeDetector(
+        gateway.adapters.inventory,
+        gateway.store.erp_snapshots,
+        gateway.store.unit_of_work,
+        every.erp_changes_watch,
+        lease=timedelta(seconds=max(3 * every.erp_changes_seconds, 30.0)),
+    )
+    return detector.run_once()
+
+
+def start_erp_change_detector(app: Flask) -> list[Periodic]:
+    """The detector's loop when ERP_CHANGES_SECONDS is above 0 (the lease keeps it to one
+    process at a time; stopping gives the lease up)."""
+    gateway = gateway_of(app)
+    seconds = gateway.config.background.erp_changes_seconds
+    if seconds <= 0:
+        return []
+    snapshots = gateway.store.erp_snapshots
+    loop = Periodic("erp-changes", seconds, lambda: detect_erp_changes_once(app),
+                    on_stop=snapshots.give_up_lease)  # fmt: skip
+    return [loop.start()]
+
+
 def start_background_work(app: Flask) -> list[Periodic]:
     """Start the expiry sweeper, the outbox worker and the credential watcher; returns what
     to stop at shutdown."""
@@ -100,8 +147,15 @@ def start_background_work(app: Flask) -> list[Periodic]:
         Periodic(
             "plan-recovery", every.plan_recovery_seconds, lambda: recover_plans_once(app)
         ).start(),
+        *start_erp_change_detector(app),
         _credential_watcher(app).start(),
+        _webhook_worker(app).start(),
     ]
+
+
+def _webhook_worker(app: Flask) -> Periodic:
+    drainer, seconds = webhook_drainer(app), gateway_of(app).config.webhooks.drain_seconds
+    return Periodic("webhook-drainer", seconds, lambda: drain_webhooks(drainer))
 
 
 def _credential_watcher(app: Flask) -> Periodic:

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from gateway.services.desks import ReservationDesk, WorkOrderDesk
+from gateway.services.webhooks.subscriptions import Webhooks
 from gateway.settings import CredentialSettings, DatabaseSettings, Settings
 from gateway.store.gateway_store import GatewayStore
 from gateway.store.keyring import MasterKeys
+from gateway.webhook_wiring import build_webhooks
 from gateway.wiring import Adapters, build_adapters
 
 if TYPE_CHECKING:  # built after the app exists (they follow its settings and processes)
@@ -40,6 +42,8 @@ class Gateway:
     work_orders: WorkOrderDesk
     credentials: Credentials | None = None
     credential_watcher: CredentialWatcher | None = None
+    webhooks: Webhooks | None = None
+    """Webhook subscriptions (issue 14.1): gateway/webhook_wiring.py."""
 
 
 def open_store(database: DatabaseSettings) -> GatewayStore:
@@ -63,10 +67,11 @@ def build_gateway(settings: Mapping[str, Any], adapters: Adapters | None = None)
     """The gateway over ``adapters`` (default: the real ones the settings name)."""
     config = Settings.from_mapping(settings)  # a bad setting stops the start here, named
     wired = adapters or build_adapters(config)
+    store = open_store(config.database)
     return Gateway(
         config=config,
         adapters=wired,
-        store=open_store(config.database),
+        store=store,
         reservations=ReservationDesk(
             wired.inventory, wired.work_orders,
             overrides_allowed=config.reservations.overrides_allowed,
@@ -75,6 +80,7 @@ def build_gateway(settings: Mapping[str, Any], adapters: Adapters | None = None)
             wired.work_orders, wired.inventory,
             default_warehouses=config.reservations.workorder_warehouses,
         ),
+        webhooks=build_webhooks(config, store, open_master_keys(config.credentials)),
     )  # fmt: skip
 
 
@@ -83,6 +89,13 @@ def credentials_of(gateway: Gateway) -> Credentials:
     if gateway.credentials is None:
         raise RuntimeError("the credential use cases are not wired yet")
     return gateway.credentials
+
+
+def webhooks_of(gateway: Gateway) -> Webhooks:
+    """The webhook subscription use cases (built with the gateway)."""
+    if gateway.webhooks is None:
+        raise RuntimeError("the webhook use cases are not wired")
+    return gateway.webhooks
 
 
 def gateway_of(app: Flask) -> Gateway:

@@ -101,8 +101,19 @@ DEFAULTS: dict[str, Any] = {
     # Managers and Owners may reserve beyond available with ``override: true`` when allowed.
     "RESERVATION_OVERRIDE_ALLOWED": True,
     # The expiry sweeper (runs inside `gateway serve` / `gateway demo`).
+    # Brokers the events are published to besides webhooks (issue 14.2): off unless a URL is
+    # given, e.g. amqp://guest:guest@127.0.0.1:5672/%2F and mqtt://127.0.0.1:1883.
+    "AMQP_URL": None,
+    "AMQP_EXCHANGE": "reservations",
+    "MQTT_URL": None,
+    "MQTT_TOPIC_PREFIX": "gateway",
     "EXPIRY_SWEEP_SECONDS": 15.0,
     "OUTBOX_DRAIN_SECONDS": 5.0,
+    # The ERP change detector (decision 161): every ERP_CHANGES_SECONDS (0: off), one process
+    # at a time, reads the OPEN reservations of the item/warehouse pairs in the gateway's events
+    # and of ERP_CHANGES_WATCH (comma-separated ITEM@WAREHOUSE) and reports what the ERP changed.
+    "ERP_CHANGES_SECONDS": 0.0,
+    "ERP_CHANGES_WATCH": "",
     # Durable write plans (issue 10): a plan's process renews its lease after every step; a
     # plan whose lease ran out is finished or undone by another process, which looks every
     # PLAN_RECOVERY_SECONDS. A v2 update waits this long for another update of the same work
@@ -112,6 +123,25 @@ DEFAULTS: dict[str, Any] = {
     "WORKORDER_LOCK_WAIT_SECONDS": 10.0,
     # Where a work order's rework items are reserved when it holds none yet: owner → warehouse.
     "WORKORDER_WAREHOUSES": {},
+    # Webhook subscriptions (issue 14.1, decision 160). Destinations: host names allowed (empty:
+    # any; ".example.com" for every name under it), networks allowed (empty: public addresses
+    # only), loopback only when allowed (the demo); link-local (169.254.0.0/16) never. Outbound
+    # calls have both timeouts, no redirects, an answer cap. A failed delivery is retried with
+    # exponential backoff and full jitter (base doubling up to the cap) until its event is
+    # WEBHOOK_MAX_AGE_SECONDS old, then dead-lettered. A rotated secret signs for the grace too.
+    "WEBHOOK_ALLOWED_HOSTS": [],
+    "WEBHOOK_ALLOWED_NETWORKS": [],
+    "WEBHOOK_ALLOW_LOOPBACK": False,
+    "WEBHOOK_CONNECT_TIMEOUT": 3.05,
+    "WEBHOOK_READ_TIMEOUT": 10.0,
+    "WEBHOOK_MAX_RESPONSE_BYTES": 64 * 1024,
+    "WEBHOOK_RETRY_BASE_SECONDS": 1.0,
+    "WEBHOOK_RETRY_MAX_SECONDS": 600.0,
+    "WEBHOOK_MAX_AGE_SECONDS": 24 * 3600.0,
+    "WEBHOOK_SECRET_GRACE_SECONDS": 24 * 3600.0,
+    "WEBHOOK_DRAIN_SECONDS": 1.0,
+    "WEBHOOK_LEASE_SECONDS": 60.0,
+    "WEBHOOK_CA_BUNDLE": None,
     # The gateway's own database: SQLite under var/ unless GATEWAY_DATABASE_URL says otherwise.
     "DATABASE_URL": "sqlite:///var/gateway.db",
     "DATABASE_AUTO_MIGRATE": True,

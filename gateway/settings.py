@@ -13,6 +13,7 @@ from gateway.auth.passwords import HashCost
 from gateway.auth.throttle import ThrottlePolicy
 from gateway.config import SettingError
 from gateway.domain.credentials import UPSTREAMS
+from gateway.domain.erp_changes import Pair, parse_pair
 from gateway.xml_guard import XmlLimits
 
 T = TypeVar("T")
@@ -118,6 +119,40 @@ class BackgroundSettings:
     expiry_sweep_seconds: float
     outbox_drain_seconds: float
     plan_recovery_seconds: float
+    erp_changes_seconds: float = 0.0
+    """The ERP change detector's interval (decision 161); 0: it does not run."""
+    erp_changes_watch: frozenset[Pair] = frozenset()
+    """Item/warehouse pairs it reads besides those in the gateway's own events."""
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """Where reservation events are published besides webhooks (issue 14.2); None: not."""
+
+    amqp_url: str | None = field(repr=False)  # may carry a password
+    amqp_exchange: str
+    mqtt_url: str | None = field(repr=False)  # may carry a password
+    mqtt_topic_prefix: str
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Webhook subscriptions: where deliveries may go, how they are sent and retried
+    (docs/decisions/160-webhook-deliveries.md)."""
+
+    allowed_hosts: tuple[str, ...]
+    allowed_networks: tuple[str, ...]
+    allow_loopback: bool
+    connect_timeout: float
+    read_timeout: float
+    max_response_bytes: int
+    retry_base: timedelta
+    retry_cap: timedelta
+    max_age: timedelta
+    secret_grace: timedelta
+    drain_seconds: float
+    lease: timedelta
+    ca_bundle: str | None
 
 
 @dataclass(frozen=True)
@@ -129,7 +164,9 @@ class Settings:
     soap: SoapSettings
     credentials: CredentialSettings
     background: BackgroundSettings
+    brokers: BrokerSettings
     max_request_bytes: int
+    webhooks: WebhookSettings
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
@@ -143,8 +180,17 @@ class Settings:
                 expiry_sweep_seconds=read.number("EXPIRY_SWEEP_SECONDS"),
                 outbox_drain_seconds=read.number("OUTBOX_DRAIN_SECONDS"),
                 plan_recovery_seconds=read.number("PLAN_RECOVERY_SECONDS"),
+                erp_changes_seconds=read.number("ERP_CHANGES_SECONDS"),
+                erp_changes_watch=read.pairs("ERP_CHANGES_WATCH"),
+            ),
+            brokers=BrokerSettings(
+                amqp_url=read.optional("AMQP_URL"),
+                amqp_exchange=read.text("AMQP_EXCHANGE"),
+                mqtt_url=read.optional("MQTT_URL"),
+                mqtt_topic_prefix=read.text("MQTT_TOPIC_PREFIX").strip("/"),
             ),
             max_request_bytes=read.integer("MAX_CONTENT_LENGTH"),
+            webhooks=_webhooks(read),
             database=DatabaseSettings(
                 url=read.text("DATABASE_URL"),
                 auto_migrate=read.flag("DATABASE_AUTO_MIGRATE"),
@@ -169,6 +215,27 @@ def azure_clients(values: Mapping[str, Any]) -> dict[str, AzureClient]:
         )
         for name in UPSTREAMS
     }
+
+
+def _webhooks(read: _Reader) -> WebhookSettings:
+    def seconds(name: str) -> timedelta:
+        return timedelta(seconds=read.number(name))
+
+    return WebhookSettings(
+        allowed_hosts=read.words("WEBHOOK_ALLOWED_HOSTS"),
+        allowed_networks=read.words("WEBHOOK_ALLOWED_NETWORKS"),
+        allow_loopback=read.flag("WEBHOOK_ALLOW_LOOPBACK"),
+        connect_timeout=read.number("WEBHOOK_CONNECT_TIMEOUT"),
+        read_timeout=read.number("WEBHOOK_READ_TIMEOUT"),
+        max_response_bytes=read.integer("WEBHOOK_MAX_RESPONSE_BYTES"),
+        retry_base=seconds("WEBHOOK_RETRY_BASE_SECONDS"),
+        retry_cap=seconds("WEBHOOK_RETRY_MAX_SECONDS"),
+        max_age=seconds("WEBHOOK_MAX_AGE_SECONDS"),
+        secret_grace=seconds("WEBHOOK_SECRET_GRACE_SECONDS"),
+        drain_seconds=read.number("WEBHOOK_DRAIN_SECONDS"),
+        lease=seconds("WEBHOOK_LEASE_SECONDS"),
+        ca_bundle=read.optional("WEBHOOK_CA_BUNDLE"),
+    )
 
 
 def _upstream(read: _Reader) -> UpstreamSettings:
@@ -286,6 +353,13 @@ class _Reader:
         value = self.values.get(name)
         given = value.split(",") if isinstance(value, str) else list(value or [])
         return tuple(str(word).strip() for word in given if str(word).strip())
+
+    def pairs(self, name: str) -> frozenset[Pair]:
+        """Words ``ITEM@WAREHOUSE`` as item/warehouse pairs."""
+        try:
+            return frozenset(parse_pair(word) for word in self.words(name))
+        except ValueError as error:
+            raise SettingError(f"{name}: {error}") from None
 
     def choice(self, name: str, allowed: tuple[str, ...]) -> str:
         value = self.text(name)

@@ -13,7 +13,7 @@ them there); the correlation id is still in every log line.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -56,6 +56,17 @@ COMPENSATION_CONFLICTS = Counter(
     "gateway_compensation_conflicts",
     "Compensations that could not restore a reservation without overselling",
 )
+WEBHOOK_ATTEMPTS = Counter(
+    "gateway_webhook_attempts",
+    "Webhook delivery attempts, by subscription and outcome (delivered, failed, gone)",
+    ["subscription", "outcome"],
+)
+WEBHOOK_SECONDS = Histogram(
+    "gateway_webhook_attempt_seconds", "Webhook delivery attempt latency", ["subscription"]
+)
+WEBHOOK_DEAD_LETTERS = Counter(
+    "gateway_webhook_dead_letters", "Webhook deliveries given up (dead-lettered)", ["subscription"]
+)
 
 BREAKER_VALUES = {"closed": 0.0, "half-open": 0.5, "open": 1.0}
 
@@ -75,6 +86,17 @@ class UpstreamMetrics:
 
     def breaker_state(self, upstream: str, state: str) -> None:
         BREAKER_STATE.labels(upstream).set(BREAKER_VALUES.get(state, 1.0))
+
+
+class WebhookMetrics:
+    """The DeliveryObserver of the webhook drainer, writing to the metrics above."""
+
+    def attempted(self, subscription_id: str, outcome: str, seconds: float) -> None:
+        WEBHOOK_ATTEMPTS.labels(subscription_id, outcome).inc()
+        WEBHOOK_SECONDS.labels(subscription_id).observe(seconds)
+
+    def dead_lettered(self, subscription_id: str) -> None:
+        WEBHOOK_DEAD_LETTERS.labels(subscription_id).inc()
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
@@ -98,6 +120,32 @@ _OUTBOX_DEPTH = _OutboxDepth()
 REGISTRY.register(_OUTBOX_DEPTH)
 
 
+class _WebhookLag(Collector):
+    """Per subscription, how old its oldest undelivered event is, read from the database when
+    /metrics is scraped (the cursors are shared, so any worker gives the server's figure)."""
+
+    lag: Callable[[], Mapping[str, float]] | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        lag = GaugeMetricFamily(
+            "gateway_webhook_lag_seconds",
+            "Age of the oldest event a subscription has not been delivered yet (0: caught up)",
+            labels=["subscription"],
+        )
+        for subscription, seconds in (self.lag() if self.lag else {}).items():
+            lag.add_metric([subscription], seconds)
+        yield lag
+
+
+_WEBHOOK_LAG = _WebhookLag()
+REGISTRY.register(_WEBHOOK_LAG)
+
+
+def measure_webhook_lag_with(lag: Callable[[], Mapping[str, float]]) -> None:
+    """Webhook lag is read from the database when /metrics is scraped."""
+    _WEBHOOK_LAG.lag = lag
+
+
 def count_outbox_with(pending: Callable[[], int]) -> None:
     """The outbox depth is read from the database when /metrics is scraped."""
     _OUTBOX_DEPTH.pending = pending
@@ -111,4 +159,5 @@ def scrape_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     MultiProcessCollector(registry)
     registry.register(_OUTBOX_DEPTH)
+    registry.register(_WEBHOOK_LAG)
     return registry

@@ -18,12 +18,13 @@ from gateway.services.credentials.ports import ConcurrentChange, LegacySecretRow
 from gateway.store import json
 from gateway.store.json import as_utc
 from gateway.store.tables import credential_processes as processes
-from gateway.store.tables import legacy_client_secrets
+from gateway.store.tables import legacy_client_secrets, webhook_secrets
 from gateway.store.tables import upstream_credentials as credentials
 
 SEALED_COLUMNS: dict[str, tuple[Table, str]] = {
     "upstream_credentials": (credentials, "sealed"),
     "legacy_client_secrets": (legacy_client_secrets, "digest_secret"),
+    "webhook_secrets": (webhook_secrets, "sealed"),
 }
 """Every column holding a value sealed under the master key: a master key rotation walks these."""
 

@@ -1,0 +1,183 @@
+"""The webhook drainer: follows the durable event feed for every active subscription.
+
+Per subscription, the drainer holding its lease (one in the whole process pool) takes the
+events after the subscription's cursor in feed order and delivers them one at a time: the
+cursor moves past an event once it is delivered or given up (dead-lettered), never before, so
+events reach a target at least once and in feed order — hence in order per reservation. A
+failed head event holds back the rest of its subscription until its next attempt (exponential
+backoff with full jitter); once it is older than the policy's age it becomes a dead letter and
+the cursor moves on. A 410 disables the subscription. See docs/decisions/160-webhook-deliveries.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from gateway.domain.webhooks import (
+    Attempt,
+    Delivery,
+    DeliveryState,
+    FeedEvent,
+    Outcome,
+    Subscription,
+)
+from gateway.services.webhooks.ports import DeliveryObserver, DeliveryTarget
+from gateway.services.webhooks.subscriptions import Webhooks
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DrainReport:
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    disabled: int = 0
+
+
+class WebhookDrainer:
+    """One drainer per process; the leases make it one per subscription across the pool."""
+
+    def __init__(
+        self,
+        webhooks: Webhooks,
+        targets: Mapping[str, DeliveryTarget],
+        holder: str,
+        observer: DeliveryObserver,
+        random: Callable[[], float],
+    ) -> None:
+        self._webhooks = webhooks
+        self._targets = targets
+        self.holder = holder
+        self._observer = observer
+        self._random = random
+
+    def drain_once(self) -> DrainReport:
+        """One pass over every active subscription this drainer can lease."""
+        report = DrainReport()
+        hooks = self._webhooks
+        for listed in hooks.subscriptions.active(hooks.clock()):
+            if not self._claim(listed.id):
+                continue
+            try:
+                current = hooks.subscriptions.get(listed.id, hooks.clock())  # after the claim
+                if current is not None and current.kind in self._targets:
+                    self._drain(current, report)
+            finally:
+                hooks.ledger.release(listed.id, self.holder)
+        return report
+
+    def _claim(self, subscription_id: str) -> bool:
+        hooks = self._webhooks
+        return hooks.ledger.claim(subscription_id, self.holder, hooks.clock(), hooks.policy.lease)
+
+    def _drain(self, subscription: Subscription, report: DrainReport) -> None:
+        for event in self._webhooks.ledger.redeliveries_due(subscription, self._webhooks.clock()):
+            if not self._claim(subscription.id) or not self._redeliver(subscription, event, report):
+                return
+        retry_at = self._webhooks.ledger.retry_at(subscription.id)
+        if retry_at is not None and retry_at > self._webhooks.clock():
+            return
+        batch = self._webhooks.policy.batch
+        for event in self._webhooks.ledger.pending_events(subscription, batch):
+            if not self._claim(subscription.id) or not self._deliver(subscription, event, report):
+                return
+
+    def _deliver(self, subscription: Subscription, event: FeedEvent, report: DrainReport) -> bool:
+        """The head event; True if the cursor moved past it (delivered or given up)."""
+        attempt, before = self._attempt(subscription, event)
+        now, policy = self._webhooks.clock(), self._webhooks.policy.retry
+        delivery = _attempted(before, subscription.id, event, attempt, now,
+                              policy.give_up_at(event.at))  # fmt: skip
+        if attempt.outcome is Outcome.DELIVERED:
+            self._keep(replace(delivery, state=DeliveryState.DELIVERED, delivered_at=now), True)
+            report.delivered += 1
+            return True
+        if attempt.outcome is Outcome.GONE:
+            return self._gone(subscription, delivery, report)
+        report.failed += 1
+        if now >= delivery.give_up_at:
+            self._dead(subscription, delivery, report)
+            return True
+        next_at = policy.next_attempt(delivery.attempts, now, self._random)
+        self._keep(replace(delivery, next_attempt_at=next_at), False, retry_at=next_at)
+        return False
+
+    def _redeliver(self, subscription: Subscription, event: FeedEvent, report: DrainReport) -> bool:
+        """A dead letter sent back; True unless the subscription is to stop for now."""
+        attempt, before = self._attempt(subscription, event)
+        now, policy = self._webhooks.clock(), self._webhooks.policy.retry
+        assert before is not None  # a redelivery has its row
+        delivery = _attempted(before, subscription.id, event, attempt, now, before.give_up_at)
+        if attempt.outcome is Outcome.DELIVERED:
+            self._keep(replace(delivery, state=DeliveryState.DELIVERED, delivered_at=now), False)
+            report.delivered += 1
+            return True
+        if attempt.outcome is Outcome.GONE:
+            return self._gone(subscription, delivery, report)
+        report.failed += 1
+        if now >= delivery.give_up_at:
+            self._dead(subscription, delivery, report, advance=False)
+            return True
+        next_at = policy.next_attempt(delivery.attempts, now, self._random)
+        self._keep(replace(delivery, state=DeliveryState.REDELIVER, next_attempt_at=next_at), False)
+        return False
+
+    def _attempt(
+        self, subscription: Subscription, event: FeedEvent
+    ) -> tuple[Attempt, Delivery | None]:
+        hooks = self._webhooks
+        before = hooks.ledger.delivery(subscription.id, event.id)
+        secrets = hooks.subscriptions.signing_secrets(subscription.id, hooks.clock())
+        started = time.monotonic()
+        attempt = self._targets[subscription.kind].deliver(subscription.url, event, secrets)
+        self._observer.attempted(subscription.id, attempt.outcome.value,
+                                 time.monotonic() - started)  # fmt: skip
+        if attempt.outcome is not Outcome.DELIVERED:
+            log.info("webhook %s: event %s not delivered: %s", subscription.id, event.id,
+                     attempt.error)  # fmt: skip
+        return attempt, before
+
+    def _gone(self, subscription: Subscription, delivery: Delivery, report: DrainReport) -> bool:
+        self._keep(delivery, False)
+        self._webhooks.subscriptions.disable(
+            subscription.id, "the target answered 410 Gone", self._webhooks.clock()
+        )
+        log.warning("webhook %s disabled: its target answered 410 Gone", subscription.id)
+        report.disabled += 1
+        return False
+
+    def _dead(
+        self, subscription: Subscription, delivery: Delivery, report: DrainReport,
+        advance: bool = True,
+    ) -> None:  # fmt: skip
+        self._keep(replace(delivery, state=DeliveryState.DEAD, next_attempt_at=None), advance)
+        self._observer.dead_lettered(subscription.id)
+        log.warning("webhook %s: event %s given up after %d attempts (dead letter)",
+                    subscription.id, delivery.event_id, delivery.attempts)  # fmt: skip
+        report.dead += 1
+
+    def _keep(self, delivery: Delivery, advance: bool, retry_at: datetime | None = None) -> None:
+        self._webhooks.ledger.record(delivery, advance, retry_at)
+
+
+def _attempted(
+    before: Delivery | None, subscription_id: str, event: FeedEvent, attempt: Attempt,
+    now: datetime, give_up_at: datetime,
+) -> Delivery:  # fmt: skip
+    """The delivery after one more attempt (its state still as before: the caller sets it)."""
+    return Delivery(
+        subscription_id=subscription_id, event_id=event.id, event_type=event.type,
+        aggregate_id=event.aggregate_id,
+        state=before.state if before else DeliveryState.RETRYING,
+        attempts=(before.attempts if before else 0) + 1,
+        first_attempt_at=before.first_attempt_at if before else now,
+        last_attempt_at=now, next_attempt_at=None,
+        give_up_at=before.give_up_at if before and before.state is DeliveryState.REDELIVER
+        else give_up_at,
+        last_status=attempt.status, last_error=attempt.error,
+    )  # fmt: skip
