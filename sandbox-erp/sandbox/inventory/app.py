@@ -19,6 +19,7 @@ from sandbox.faults import (
     admin_blueprint,
     drop_connection,
 )
+from sandbox.inventory.erp_users import erp_users_blueprint
 from sandbox.inventory.service import WRITES, create_inventory_application
 from sandbox.inventory.store import InventoryStore
 
@@ -39,6 +40,7 @@ def create_inventory_app(
     """A Flask app with the admin blueprint; the spyne service is mounted at SOAP_PATH."""
     app = Flask("sandbox.inventory")
     app.register_blueprint(admin_blueprint(knobs, calls))
+    app.register_blueprint(erp_users_blueprint(store))
     soap = WsgiApplication(create_inventory_application(store, zone, knobs))
     guarded = _SoapGate(soap, verify_token, knobs, calls)
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SOAP_PATH: guarded})  # type: ignore[method-assign]
