@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 # The npm `soap` package, a third independent SOAP client for the e2e tests (from its lockfile).
 NODE_CLIENT := tests/e2e/soap_client
 NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
+# AsyncAPI's own parser, validating /asyncapi.json in tests/contract (from its lockfile).
+ASYNCAPI_VALIDATOR := tests/contract/asyncapi_validator
+ASYNCAPI_STAMP := $(ASYNCAPI_VALIDATOR)/node_modules/.installed
 # PHP's SoapClient, Perl's SOAP::Lite, gSOAP (C++) and JAX-WS (Java): four more SOAP clients for
 # the e2e tests (issue 12), from Debian's packages (docs/decisions/120-foreign-soap-clients-in-make-test.md).
 INTEROP_PACKAGES := php-cli php-soap libsoap-lite-perl gsoap libgsoap-dev g++ pkg-config \
@@ -30,6 +33,11 @@ $(NODE_STAMP): $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
 	touch $(NODE_STAMP)
 
 node-client: $(NODE_STAMP)
+
+$(ASYNCAPI_STAMP): $(ASYNCAPI_VALIDATOR)/package.json $(ASYNCAPI_VALIDATOR)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 (apt-get install nodejs npm)"; exit 1; }
+	cd $(ASYNCAPI_VALIDATOR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(ASYNCAPI_STAMP)
 
 # Installs the packages only when a client is missing; apt-get update only if the install fails.
 $(INTEROP_STAMP): | $(STAMP)
@@ -56,7 +64,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(NODE_STAMP) $(INTEROP_STAMP)
+test: lint $(NODE_STAMP) $(ASYNCAPI_STAMP) $(INTEROP_STAMP)
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
@@ -82,4 +90,5 @@ wsdl: $(STAMP)
 	$(BIN)/python -m gateway.soap > wsdl/gateway.wsdl.new && mv wsdl/gateway.wsdl.new wsdl/gateway.wsdl
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(NODE_CLIENT)/node_modules
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(NODE_CLIENT)/node_modules \
+		$(ASYNCAPI_VALIDATOR)/node_modules
