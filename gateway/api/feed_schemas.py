@@ -22,6 +22,13 @@ class EventSchema(Schema):
     owner_id = Text(data_key="ownerId", allow_none=True)
     correlation_id = Text(data_key="correlationId", allow_none=True)
     payload = fields.Dict()
+    origin = Text(
+        validate=validate.OneOf(["gateway", "erp"]),
+        metadata={
+            "description": "gateway: a change made through the gateway; erp: one made inside "
+            "the ERP, found by the change detector (docs/decisions/161-erp-change-detection.md)"
+        },
+    )
 
 
 class EventPageSchema(Schema):

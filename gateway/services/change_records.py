@@ -23,15 +23,21 @@ def record_change(
 
 
 def publish(
-    uow: UnitOfWork, event_type: str, after: Reservation, extra: dict[str, Any] | None = None
+    uow: UnitOfWork,
+    event_type: str,
+    after: Reservation,
+    extra: dict[str, Any] | None = None,
+    origin: str = "gateway",
 ) -> None:
-    """The event for a reservation's change; published once whoever writes it again."""
+    """The event for a reservation's change; published once whoever writes it again (the
+    change detector's key is the gateway's: a change both see is reported once)."""
     uow.events.publish(
         event_type,
         after.id,
         {**(snapshot(after) or {}), **(extra or {})},
         owner_id=after.owner_id,
         dedupe_key=f"{event_type}:{after.id}",
+        origin=origin,
     )
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from gateway.domain.erp_changes import Memory, PassResult, ReservationEvent
 from gateway.domain.model import (
     Consumption,
     InventoryTransaction,
@@ -174,8 +175,10 @@ class EventLog(Protocol):
         payload: Mapping[str, Any],
         owner_id: str | None = None,
         dedupe_key: str | None = None,
+        origin: str = "gateway",
     ) -> None:
-        """Add an event; one with an already-written ``dedupe_key`` is dropped."""
+        """Add an event; one with an already-written ``dedupe_key`` is dropped. ``origin``:
+        "gateway" for the gateway's own changes, "erp" for ones found in the legacy system."""
         ...
 
 
@@ -244,4 +247,27 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None:
         """Write everything added so far in one transaction."""
+        ...
+
+
+class ErpSnapshots(Protocol):
+    """The change detector's memory of the legacy system (gateway/store/erp_snapshots.py): its
+    lease, the pairs it reads, the reservations it tracks, how far it followed the feed."""
+
+    def take_lease(self, lease: timedelta) -> bool:
+        """Hold (or renew) the detector's lease for this process; False while another holds it."""
+        ...
+
+    def load(self) -> Memory:
+        """Everything remembered since the last pass."""
+        ...
+
+    def reservation_events(self, after: int, limit: int) -> tuple[list[ReservationEvent], int]:
+        """Reservation events of the feed with an id above ``after`` (at most ``limit`` read),
+        oldest first, and the id the next read goes on after."""
+        ...
+
+    def saving(self, result: PassResult, lease: timedelta) -> Callable[[Any], None]:
+        """The pass's memory as a write for the unit of work's transaction; it raises LeaseLost
+        (so nothing of the pass commits) when this process no longer holds the lease."""
         ...

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from gateway.store.database import make_engine, migrate
+from gateway.store.erp_snapshots import ErpSnapshotStore
 from gateway.store.idempotency import IdempotencyStore
 from gateway.store.legacy_clients import LegacyClientStore
 from gateway.store.outbox_repository import OutboxRepository
@@ -22,6 +23,7 @@ class GatewayStore:
     outbox: OutboxRepository
     legacy_clients: LegacyClientStore
     plans: WritePlanJournal
+    erp_snapshots: ErpSnapshotStore
 
     @classmethod
     def open(
@@ -41,6 +43,7 @@ class GatewayStore:
             OutboxRepository(engine),
             LegacyClientStore(engine),
             WritePlanJournal(engine, plan_lease, lock_wait),
+            ErpSnapshotStore(engine),
         )
 
     def unit_of_work(self, correlation_id: str | None = None) -> SqlUnitOfWork:

@@ -67,6 +67,8 @@ events = Table(
     Column("payload", Text, nullable=False),
     Column("correlation_id", String(128)),
     Column("dedupe_key", String(200), unique=True),
+    # gateway: a change the gateway made; erp: one the change detector found (migration 0008)
+    Column("origin", String(20), nullable=False, server_default="gateway"),
 )
 
 outbox = Table(
@@ -235,4 +237,35 @@ webhook_deliveries = Table(
     Column("delivered_at", DateTime(timezone=True)),
     UniqueConstraint("subscription_id", "event_id", name="webhook_delivery_once"),
     Index("webhook_deliveries_by_state", "subscription_id", "state"),
+)
+
+# The ERP change detector (issue 14.3, migration 0008): its lease and how far it followed the
+# event feed, the item/warehouse pairs it reads, the OPEN reservations it tracks.
+erp_detector = Table(
+    "erp_detector",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("holder", String(120), nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=False),
+    Column("events_read", BigInteger, nullable=False),
+)
+
+erp_watch = Table(
+    "erp_watch",
+    metadata,
+    Column("item_sku_id", String(100), primary_key=True),
+    Column("warehouse_id", String(50), primary_key=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+erp_snapshots = Table(
+    "erp_snapshots",
+    metadata,
+    Column("reservation_id", String(100), primary_key=True),
+    Column("item_sku_id", String(100), nullable=False),
+    Column("warehouse_id", String(50), nullable=False),
+    Column("source_id", String(100), nullable=False),
+    Column("reported", String(20)),  # OPEN once its InventoryReserved exists
+    Column("observed", String(20)),  # a state seen on the last pass, without an event yet
+    Column("seen_at", DateTime(timezone=True), nullable=False),
 )

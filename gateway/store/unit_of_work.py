@@ -62,10 +62,11 @@ class BufferedEventLog:
         payload: Mapping[str, Any],
         owner_id: str | None = None,
         dedupe_key: str | None = None,
+        origin: str = "gateway",
     ) -> None:
         self.rows.append(
             {"type": event_type, "aggregate_id": aggregate_id, "owner_id": owner_id,
-             "payload": json.dumps(payload), "dedupe_key": dedupe_key}
+             "payload": json.dumps(payload), "dedupe_key": dedupe_key, "origin": origin}
         )  # fmt: skip
 
 

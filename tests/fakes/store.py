@@ -40,12 +40,13 @@ class FakeEventLog:
         payload: Mapping[str, Any],
         owner_id: str | None = None,
         dedupe_key: str | None = None,
+        origin: str = "gateway",
     ) -> None:
         if dedupe_key and any(e["dedupe_key"] == dedupe_key for e in self.events):
             return
         self.events.append(
             {"type": event_type, "aggregate_id": aggregate_id, "payload": dict(payload),
-             "owner_id": owner_id, "dedupe_key": dedupe_key}
+             "owner_id": owner_id, "dedupe_key": dedupe_key, "origin": origin}
         )  # fmt: skip
 
 
