@@ -7,7 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ from gateway.store.keyring import ensure_key_file
 GATEWAY_CLIENT_ID = "reservation-gateway"
 DEMO_ROLES = ("Reservations.Staff", "Reservations.Manager")
 DEMO_OWNERS = ("PLANT-A",)
+DEMO_SETTINGS = {"ERP_CHANGES_SECONDS": 5.0}
+"""What the demo turns on that a deployment leaves off (an environment variable still wins)."""
 
 
 @contextmanager
@@ -64,6 +66,11 @@ def gateway_settings(sandbox: dict[str, Any], secret: str) -> dict[str, Any]:
         # The sandbox's identity provider knows only this run's secret: store it every start.
         "CREDENTIALS_SEED": "replace",
     }
+
+
+def demo_defaults(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """DEMO_SETTINGS, less those the environment sets (GATEWAY_<name>)."""
+    return {k: v for k, v in DEMO_SETTINGS.items() if f"GATEWAY_{k}" not in environ}
 
 
 def prepare_admin(var_dir: Path, settings: dict[str, Any]) -> Path:

@@ -44,7 +44,7 @@ def demo_command(port: int, fixtures: Path | None) -> None:
         settings = demo.gateway_settings(sandbox, secret)
         admin_config = demo.prepare_admin(VAR, settings)
         url = f"http://127.0.0.1:{port}"
-        app = create_app({"PUBLIC_URL": url, **settings})
+        app = create_app({"PUBLIC_URL": url, **demo.demo_defaults(), **settings})
         server = make_server("127.0.0.1", port, app, threaded=True)
         stack = demo.write_stack(STACK_FILE, url, sandbox)
         token = demo.mint_token(stack, list(demo.DEMO_ROLES), list(demo.DEMO_OWNERS), "demo-user")
