@@ -17,6 +17,7 @@ from gateway.background import drain_outbox_once, start_background_work, sweep_o
 from gateway.bootstrap import gateway_of
 from gateway.cli.credentials import credentials_group
 from gateway.cli.legacy_clients import legacy_clients_group
+from gateway.cli.subscriptions import subscriptions_group
 from gateway.observability.logs import configure_logging
 from gateway.observability.multiprocess import restart_in_multiprocess_mode
 
@@ -31,6 +32,7 @@ def main() -> None:
 
 main.add_command(legacy_clients_group)
 main.add_command(credentials_group)
+main.add_command(subscriptions_group)
 
 
 @main.command("demo")
