@@ -49,7 +49,7 @@ def add_command(url: str, event_types: tuple[str, ...], owners: tuple[str, ...])
 @subscriptions_group.command("list")
 def list_command() -> None:
     """Every subscription: id, state, cursor, owners, event types, URL; never a secret."""
-    rows = [("ID", "STATE", "CURSOR", "OWNERS", "EVENTS", "URL")]
+    rows: list[tuple[str, ...]] = [("ID", "STATE", "CURSOR", "OWNERS", "EVENTS", "URL")]
     rows += [_row(s) for s in _run(lambda hooks, _: hooks.visible(None))]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
