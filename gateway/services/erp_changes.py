@@ -24,6 +24,7 @@ from gateway.domain.erp_changes import (
     follow,
     reconcile,
 )
+from gateway.domain.errors import ItemNotFound, UnknownWarehouse
 from gateway.domain.model import Reservation, ReservationSearch, ReservationStatus
 from gateway.services.change_records import publish
 from gateway.services.ports import ErpSnapshots, InventoryPort, UnitOfWork
@@ -93,18 +94,24 @@ class ErpChangeDetector:
             after = last
 
     def _open_in(self, pairs: Iterable[Pair]) -> dict[str, Reservation]:
-        """Every OPEN reservation of these pairs, one browse (a page of 1,000) per pair."""
+        """Every OPEN reservation of these pairs, one browse (a page of 1,000) per pair. Any
+        other failure ends the pass with nothing written: the next starts from the same memory."""
         found: dict[str, Reservation] = {}
         for item, warehouse in sorted(pairs):
-            search = ReservationSearch(item, warehouse, status=ReservationStatus.OPEN)
-            offset = 0
-            while True:
-                page = self.inventory.search_reservations(search, offset, PAGE)
-                found.update((r.id, r) for r in page.items)
-                offset += len(page.items)
-                if not page.items or offset >= page.total:
-                    break
+            try:
+                found.update((r.id, r) for r in self._open_of(item, warehouse))
+            except (ItemNotFound, UnknownWarehouse):  # holds nothing (a mistyped watch entry)
+                log.warning("the ERP knows no %s in %s; nothing to read there", item, warehouse)
         return found
+
+    def _open_of(self, item: str, warehouse: str) -> list[Reservation]:
+        search = ReservationSearch(item, warehouse, status=ReservationStatus.OPEN)
+        found: list[Reservation] = []
+        while True:
+            page = self.inventory.search_reservations(search, len(found), PAGE)
+            found += page.items
+            if not page.items or len(found) >= page.total:
+                return found
 
     def _no_longer_open(
         self,

@@ -14,11 +14,13 @@ import pytest
 
 from gateway.config import DEFAULTS, SettingError
 from gateway.domain.erp_changes import parse_pair
+from gateway.domain.errors import ItemNotFound, UpstreamUnavailable
 from gateway.domain.model import (
     Item,
     ReleaseReason,
     Reservation,
     ReservationRequest,
+    ReservationSearch,
     ReservationType,
     Source,
     SourceType,
@@ -209,3 +211,43 @@ def test_watched_pairs_are_read_from_the_settings() -> None:
     assert settings.background.erp_changes_seconds == 0  # off unless configured
     with pytest.raises(SettingError, match="ERP_CHANGES_WATCH"):
         Settings.from_mapping({**DEFAULTS, "ERP_CHANGES_WATCH": "RM-1"})
+
+
+def test_a_watched_pair_the_erp_does_not_know_holds_nothing(
+    erp: FakeInventory, store: GatewayStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watch = frozenset({("NO-SUCH-ITEM", WAREHOUSE), (ITEM, WAREHOUSE)})
+    detector = ErpChangeDetector(erp, store.erp_snapshots, store.unit_of_work, watch)
+    search = erp.search_reservations
+
+    def refusing_unknown_items(criteria: ReservationSearch, offset: int, limit: int) -> Any:
+        if criteria.item_sku_id not in erp.items:
+            raise ItemNotFound()
+        return search(criteria, offset, limit)
+
+    monkeypatch.setattr(erp, "search_reservations", refusing_unknown_items)
+    detector.run_once()
+    hold(erp)
+    assert two_passes(detector) == 1
+
+
+def test_a_pass_that_fails_upstream_writes_nothing_and_the_next_starts_again(
+    erp: FakeInventory,
+    store: GatewayStore,
+    detector: ErpChangeDetector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    detector.run_once()
+    hold(erp)
+    detector.run_once()
+    with monkeypatch.context() as down:
+        down.setattr(erp, "list_reservations_by_sources", unavailable)
+        down.setattr(erp, "search_reservations", unavailable)
+        with pytest.raises(UpstreamUnavailable):
+            detector.run_once()
+    assert feed(store) == []
+    assert detector.run_once() == 1
+
+
+def unavailable(*_: Any) -> Any:
+    raise UpstreamUnavailable("inventory")
