@@ -13,6 +13,8 @@ from flask import Flask
 from gateway.bootstrap import gateway_of, webhooks_of
 from gateway.domain.write_plan import WritePlan
 from gateway.observability.metrics import (
+    ERP_CHANGE_PASSES,
+    ERP_CHANGES_REPORTED,
     EXPIRY_SWEEPS,
     RESERVATIONS_EXPIRED,
     WRITE_PLANS_RECOVERED,
@@ -119,7 +121,10 @@ def detect_erp_changes_once(app: Flask) -> int:
         every.erp_changes_watch,
         lease=timedelta(seconds=max(3 * every.erp_changes_seconds, 30.0)),
     )
-    return detector.run_once()
+    reported = detector.run_once()
+    ERP_CHANGE_PASSES.inc()
+    ERP_CHANGES_REPORTED.inc(reported)
+    return reported
 
 
 def start_erp_change_detector(app: Flask) -> list[Periodic]:

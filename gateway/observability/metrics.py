@@ -46,6 +46,12 @@ TOKEN_FETCHES = Counter(
 )
 EXPIRY_SWEEPS = Counter("gateway_expiry_sweeps", "Passes of the expiry sweeper")
 RESERVATIONS_EXPIRED = Counter("gateway_reservations_expired", "Reservations released as expired")
+ERP_CHANGE_PASSES = Counter(
+    "gateway_erp_change_passes", "Passes of the ERP change detector (without its lease too)"
+)
+ERP_CHANGES_REPORTED = Counter(
+    "gateway_erp_changes_reported", "Events written for changes made inside the ERP"
+)
 WRITE_PLANS_ENDED = Counter(
     "gateway_write_plans_ended", "Write plans driven to an end", ["operation", "outcome"]
 )

@@ -11,6 +11,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from gateway.app import create_app
@@ -80,6 +81,7 @@ def test_reserved_released_and_consumed_in_the_erp_are_events_with_origin_erp_in
     erp: ErpScreen,
     pair_in_use: str,
 ) -> None:
+    reported_before = REGISTRY.get_sample_value("gateway_erp_changes_reported_total") or 0
     released, consumed = erp.reserve(), erp.reserve()
     detect_erp_changes_once(gateway_app)
     assert events_of(client, staff_a, released, consumed) == []  # one pass: not yet
@@ -98,6 +100,7 @@ def test_reserved_released_and_consumed_in_the_erp_are_events_with_origin_erp_in
     assert events_of(client, staff_a, pair_in_use) == [
         (pair_in_use, "InventoryReserved", "gateway")
     ]  # fmt: skip
+    assert REGISTRY.get_sample_value("gateway_erp_changes_reported_total") == reported_before + 4
 
 
 def test_an_erp_release_for_expiry_is_an_expiry(
