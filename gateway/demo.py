@@ -21,7 +21,7 @@ from gateway.store.keyring import ensure_key_file
 GATEWAY_CLIENT_ID = "reservation-gateway"
 DEMO_ROLES = ("Reservations.Staff", "Reservations.Manager")
 DEMO_OWNERS = ("PLANT-A",)
-DEMO_SETTINGS = {"ERP_CHANGES_SECONDS": 5.0}
+DEMO_SETTINGS = {"ERP_CHANGES_SECONDS": 5.0, "WEBHOOK_ALLOW_LOOPBACK": True}
 """What the demo turns on that a deployment leaves off (an environment variable still wins)."""
 
 
@@ -118,13 +118,16 @@ def mint_token(stack: dict[str, Any], roles: list[str], owners: list[str], subje
     return token
 
 
-def write_stack(path: Path, gateway_url: str, sandbox: dict[str, Any]) -> dict[str, Any]:
+def write_stack(
+    path: Path, gateway_url: str, sandbox: dict[str, Any], webhook_receiver: str | None = None
+) -> dict[str, Any]:
     """Record where everything listens (no secrets) for ``gateway token`` and for people."""
     stack = {
         "gateway": gateway_url,
         "openapi": gateway_url + "/openapi.json",
         "docs": gateway_url + "/docs/",
         "sandbox": sandbox,
+        "webhookReceiver": webhook_receiver,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(stack, indent=2) + "\n")

@@ -18,6 +18,7 @@ from gateway.bootstrap import gateway_of
 from gateway.cli.credentials import credentials_group
 from gateway.cli.legacy_clients import legacy_clients_group
 from gateway.cli.subscriptions import subscriptions_group
+from gateway.demo_webhooks import DemoReceiver
 from gateway.observability.logs import configure_logging
 from gateway.observability.multiprocess import restart_in_multiprocess_mode
 
@@ -38,22 +39,31 @@ main.add_command(subscriptions_group)
 @main.command("demo")
 @click.option("--port", default=8080, show_default=True, help="Port of the gateway.")
 @click.option("--fixtures", type=click.Path(exists=True, path_type=Path), default=None)
-def demo_command(port: int, fixtures: Path | None) -> None:
+@click.option("--webhook-port", default=8081, show_default=True,
+              help="Port of the local webhook receiver (any free one if taken).")  # fmt: skip
+@click.option("--no-webhooks", is_flag=True, help="No local webhook receiver.")
+def demo_command(port: int, fixtures: Path | None, webhook_port: int, no_webhooks: bool) -> None:
     """Start the sandbox ERP and the gateway on 127.0.0.1 (what `make run` runs)."""
     configure_logging()
     secret = demo.new_client_secret()
     with demo.running_sandbox(VAR, fixtures, secret) as sandbox:
         settings = demo.gateway_settings(sandbox, secret)
-        admin_config = demo.prepare_admin(VAR, settings)
+        admin_config = demo.prepare_admin(VAR, {**demo.demo_defaults(), **settings})
         url = f"http://127.0.0.1:{port}"
         app = create_app({"PUBLIC_URL": url, **demo.demo_defaults(), **settings})
         server = make_server("127.0.0.1", port, app, threaded=True)
         stack = demo.write_stack(STACK_FILE, url, sandbox)
         token = demo.mint_token(stack, list(demo.DEMO_ROLES), list(demo.DEMO_OWNERS), "demo-user")
+        receiver = None if no_webhooks else DemoReceiver(webhook_port).start()
+        if receiver is not None:
+            receiver.subscribe(app)
+            stack = demo.write_stack(STACK_FILE, url, sandbox, receiver.url)
         workers = start_background_work(app)
         _serve(server, lambda: _banner(stack, token, demo.wait_until_ready(url), admin_config))
         for worker in workers:
             worker.stop()
+        if receiver is not None:
+            receiver.stop()
 
 
 @main.command("serve")
@@ -128,6 +138,8 @@ Reservation gateway demo is up ({readiness.get("status")}).
   Inventory   {stack["sandbox"]["inventoryUrl"]}  (legacy SOAP, sandbox)
   Work orders {stack["sandbox"]["workOrdersUrl"]}  (REST, sandbox)
   Identity    {stack["sandbox"]["authority"]}  (OpenID Connect, sandbox)
+  Webhooks    {stack.get("webhookReceiver") or "off (--no-webhooks)"}  (a local receiver, \
+subscribed to every event: curl it to see what arrived, each signature checked)
 
 A token (Reservations.Staff + Manager, owner PLANT-A), valid for an hour:
 

@@ -165,9 +165,7 @@ class RetryPolicy:
     cap: timedelta
     max_age: timedelta
 
-    def next_attempt(
-        self, attempts: int, now: datetime, random: Callable[[], float]
-    ) -> datetime:
+    def next_attempt(self, attempts: int, now: datetime, random: Callable[[], float]) -> datetime:
         """When to try again after ``attempts`` failed attempts (1 or more)."""
         ceiling = min(self.cap.total_seconds(), self.base.total_seconds() * 2 ** (attempts - 1))
         return now + timedelta(seconds=ceiling * random())

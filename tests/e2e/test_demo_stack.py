@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.gateway_process import wait_for
+
 GATEWAY = [sys.executable, "-c", "from gateway.cli import main; main()"]
 STARTUP_SECONDS = 90
 
@@ -124,6 +126,24 @@ def test_openapi_and_readiness(demo: dict[str, Any]) -> None:
     spec = requests.get(demo["url"] + "/openapi.json", timeout=30).json()
     assert "/api/work-orders/{work_order_id}/reservations" in spec["paths"]
     assert requests.get(demo["url"] + "/readyz", timeout=30).json()["status"] == "ready"
+
+
+def test_a_change_reaches_the_demo_webhook_receiver_signed(demo: dict[str, Any]) -> None:
+    stack = json.loads((Path(demo["workdir"]) / "var" / "stack.json").read_text())
+    receiver = stack["webhookReceiver"]
+    assert receiver.startswith("http://127.0.0.1:")
+    headers = {"Authorization": f"Bearer {demo['token']}"}
+    made = requests.post(demo["url"] + "/api/inventory/reservations", headers=headers, json={
+        "itemSkuId": "RM-1002", "warehouseId": "W02", "quantity": 1, "type": "SALES",
+        "source": {"type": "sales_order", "id": "SO-WEBHOOK-DEMO"}, "priority": 50,
+    }, timeout=30)  # fmt: skip
+    assert made.status_code == 201, made.text
+
+    def arrived() -> bool:
+        seen = requests.get(receiver, timeout=10).json()
+        return any(e["verified"] and e["data"]["aggregateId"] == made.json()["id"] for e in seen)
+
+    wait_for(arrived, "the reservation's event at the demo's webhook receiver", deadline=30)
 
 
 def test_sigterm_stops_everything(demo: dict[str, Any]) -> None:
