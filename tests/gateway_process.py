@@ -65,8 +65,8 @@ def wait_for(condition: Callable[[], bool], what: str, deadline: float = START_D
 
 def answers(url: str) -> bool:
     try:
-        return requests.get(url + "/healthz", timeout=2).status_code == 200
-    except requests.ConnectionError:
+        return requests.get(url + "/healthz", timeout=10).status_code == 200
+    except (requests.ConnectionError, requests.Timeout):  # not up yet, or the machine is busy
         return False
 
 

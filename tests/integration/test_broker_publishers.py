@@ -98,7 +98,7 @@ def test_a_cut_amqp_connection_fails_the_attempt_and_the_next_one_reconnects(
 ) -> None:
     name, channel = exchange
     with relay(RABBITMQ) as link:
-        publisher = AmqpPublisher(AMQP.format(port=link.port), name, timeout=5)
+        publisher = AmqpPublisher(AMQP.format(port=link.port), name, timeout=30)
         try:
             first = publisher.deliver("", event(1), ())
             link.cut()
@@ -171,7 +171,7 @@ def test_a_cut_mqtt_connection_fails_the_attempt_and_the_next_one_reconnects(
 ) -> None:
     prefix, messages = subscriber
     with relay(MOSQUITTO) as link:
-        publisher = MqttPublisher(f"mqtt://127.0.0.1:{link.port}", prefix, timeout=5)
+        publisher = MqttPublisher(f"mqtt://127.0.0.1:{link.port}", prefix, timeout=30)
         try:
             first = publisher.deliver("", event(1), ())
             link.cut()
