@@ -161,6 +161,8 @@ def test_a_target_down_for_a_while_then_back_gets_everything_once_per_id(
     head = web.get(path, headers=admin).get_json()["deliveries"]
     assert len(head) == 1 and head[0]["state"] == "retrying"  # the rest wait behind it
     assert head[0]["lastError"] and head[0]["lastStatus"] is None
+    assert metric(web, "gateway_webhook_lag_seconds", subscription_id) > 0
+    assert metric(web, "gateway_webhook_attempts_total", subscription_id, "failed") >= 3
     with webhook_receiver(port=port) as receiver:
         delivered_until(drainer, lambda: len(receiver.accepted()) >= 6, "the backlog")
         drain_webhooks(drainer)
@@ -172,6 +174,18 @@ def test_a_target_down_for_a_while_then_back_gets_everything_once_per_id(
                                                                "InventoryReleased"]  # fmt: skip
     states = {d["state"] for d in web.get(path, headers=admin).get_json()["deliveries"]}
     assert states == {"delivered"}
+    assert metric(web, "gateway_webhook_lag_seconds", subscription_id) == 0
+    assert metric(web, "gateway_webhook_attempts_total", subscription_id, "delivered") == 6
+
+
+def metric(web: FlaskClient, name: str, subscription_id: str, outcome: str | None = None) -> float:
+    """A webhook metric of one subscription, as /metrics reports it (0 if absent)."""
+    wanted = [f"{name}{{", f'subscription="{subscription_id}"']
+    wanted += [f'outcome="{outcome}"'] if outcome else []
+    for line in web.get("/metrics").get_data(as_text=True).splitlines():
+        if line.startswith(wanted[0]) and all(part in line for part in wanted[1:]):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 def test_a_delivery_given_up_is_a_visible_dead_letter_and_can_be_redelivered(

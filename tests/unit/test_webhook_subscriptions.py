@@ -26,6 +26,7 @@ from gateway.domain.webhooks import (
     attempt_for_status,
     new_signing_secret,
 )
+from gateway.store.credentials import CredentialStore
 from gateway.wiring import Adapters
 from tests.fakes import FakeInventory, FakeTokenValidator, FakeWorkOrders
 from tests.secret_scan import SecretScan
@@ -221,3 +222,13 @@ def test_a_refused_destination_is_a_422_and_keeps_nothing(app: Flask, client: Fl
         assert refused.status_code == 422, url
         assert refused.get_json()["code"] == "subscription.destination_refused"
     assert client.get("/admin/subscriptions", headers=ADMIN_ALL).get_json()["subscriptions"] == []
+
+
+def test_webhook_secrets_are_among_the_values_a_master_key_rotation_reseals(
+    app: Flask, client: FlaskClient, secret_scan: SecretScan
+) -> None:
+    made = client.post("/admin/subscriptions", headers=ADMIN_A, json={"url": "http://127.0.0.1:9/"})
+    secret_scan.shown_once(made.get_json()["secret"])
+    sealed = CredentialStore(app.extensions["gateway"].store.engine).sealed_values()
+    assert [value.table for value in sealed] == ["webhook_secrets"]
+    assert made.get_json()["secret"] not in sealed[0].sealed
