@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import zeep.exceptions
+from lxml import etree
 
 from adapters.http_session import transport_error
+from adapters.inventory_answers import UnreadableAnswer
 from gateway.domain.errors import (
     GatewayError,
     InsufficientStock,
@@ -31,17 +32,20 @@ LEGACY_ERRORS: dict[int, type[GatewayError]] = {
 UNKNOWN_WAREHOUSE = 120
 
 
-def legacy_error_number(fault: zeep.exceptions.Fault) -> int | None:
+def legacy_error_number(detail: etree._Element | None) -> int | None:
     """``detail/LEGACYERR/ERRNO`` of a legacy fault, if it has one."""
-    if fault.detail is None:
+    if detail is None:
         return None
-    found = fault.detail.findtext(".//ERRNO")
+    found = detail.findtext(".//ERRNO")
     return int(found) if found and found.strip().isdigit() else None
 
 
-def error_for_fault(upstream: str, fault: zeep.exceptions.Fault) -> GatewayError:
-    number = legacy_error_number(fault)
-    message = (fault.message or "").strip()
+def error_for_fault(
+    upstream: str, faultstring: str | None, detail: etree._Element | None
+) -> GatewayError:
+    """A SOAP fault's domain error, by its legacy error number."""
+    number = legacy_error_number(detail)
+    message = (faultstring or "").strip()
     if number in LEGACY_ERRORS:
         return LEGACY_ERRORS[number](message.capitalize() or None, legacy_error=number)
     if number == UNKNOWN_WAREHOUSE:
@@ -49,12 +53,17 @@ def error_for_fault(upstream: str, fault: zeep.exceptions.Fault) -> GatewayError
     return UpstreamFault(upstream, f"legacy error {number}: {message}", legacy_error=number)
 
 
+def error_for_status(upstream: str, status: int) -> GatewayError:
+    """An answer that is no envelope (not XML, or empty), by its HTTP status."""
+    if status >= 500:
+        return UpstreamUnavailable(upstream, f"HTTP {status}")
+    return UpstreamFault(upstream, f"HTTP {status}")
+
+
 def error_for_transport(upstream: str, error: Exception) -> GatewayError:
+    """A failed exchange, an answer refused or not the contract's, a request zeep refused."""
     failed = transport_error(upstream, error)
     if failed is not None:
         return failed
-    if isinstance(error, zeep.exceptions.TransportError):
-        if error.status_code >= 500:
-            return UpstreamUnavailable(upstream, f"HTTP {error.status_code}")
-        return UpstreamFault(upstream, f"HTTP {error.status_code}")
-    return UpstreamFault(upstream, f"unreadable answer ({type(error).__name__})")
+    reason = error.reason if isinstance(error, UnreadableAnswer) else type(error).__name__
+    return UpstreamFault(upstream, f"unreadable answer ({reason})")

@@ -1,8 +1,9 @@
-"""The legacy inventory system over SOAP (zeep), behind the InventoryPort.
+"""The legacy inventory system over SOAP, behind the InventoryPort.
 
-The WSDL is parsed once per process and shared; every call has connect and read timeouts.
-An answer is read only up to a size limit and checked by gateway.xml_guard (no DOCTYPE, bounded
-depth) before zeep parses it; zeep/requests exceptions never cross the port.
+zeep parses the WSDL (once per process, shared) and builds every request envelope; the envelope
+goes out on the adapter's requests session with connect and read timeouts. An answer is read
+only up to a size limit, then parsed once with lxml, checked and turned into plain records by
+adapters.inventory_answers (decision 154); zeep/requests exceptions never cross the port.
 """
 
 from __future__ import annotations
@@ -16,13 +17,20 @@ import requests
 import zeep
 import zeep.exceptions
 from lxml import etree
-from zeep.helpers import serialize_object
 from zeep.wsdl import Document
 
 from adapters import legacy_inventory as legacy
 from adapters import legacy_search
 from adapters.call_guard import CallGuard
-from adapters.inventory_faults import error_for_fault, error_for_transport
+from adapters.inventory_answers import (
+    AnswerReader,
+    FailedStatus,
+    LegacyFault,
+    UnreadableAnswer,
+    UnsafeAnswer,
+    readers,
+)
+from adapters.inventory_faults import error_for_fault, error_for_status, error_for_transport
 from adapters.resilience import RetryPolicy
 from gateway import xml_guard
 from gateway.domain.errors import UpstreamFault
@@ -45,7 +53,8 @@ from gateway.services.ports import TokenProvider
 
 T = TypeVar("T")
 UPSTREAM = "inventory"
-BINDING = "{urn:legacy-erp:inventory:v1}InventoryService"
+NAMESPACE = "urn:legacy-erp:inventory:v1"
+BINDING = f"{{{NAMESPACE}}}InventoryService"
 log = logging.getLogger(__name__)
 
 HARDENED = zeep.Settings(
@@ -69,10 +78,6 @@ def parsed_wsdl(location: str) -> Document:
         return _documents[location]
 
 
-class UnsafeAnswer(zeep.exceptions.Error):
-    """The upstream's answer was too large, had a DOCTYPE or nested too deep."""
-
-
 def _correlation_header() -> list[etree._Element]:
     """A SOAP header carrying the correlation id, so the legacy side can log it too."""
     found = correlation_id()
@@ -84,16 +89,13 @@ def _correlation_header() -> list[etree._Element]:
 
 
 class _BearerTransport(zeep.Transport):
-    """A zeep transport that sends a fresh bearer token with every SOAP call and reads
-    answers defensively: at most ``max_bytes``, no DOCTYPE, at most ``max_depth`` deep."""
+    """Posts an envelope with a fresh bearer token and reads at most ``max_bytes`` of the
+    answer (zeep's Transport for its session, timeouts and User-Agent; it parses nothing)."""
 
-    def __init__(
-        self, token: Callable[[], str], max_bytes: int, max_depth: int, **kwargs: Any
-    ) -> None:
+    def __init__(self, token: Callable[[], str], max_bytes: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._token = token
         self._max_bytes = max_bytes
-        self._max_depth = max_depth
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
         headers = {**headers, **tracing.outbound_headers()}
@@ -105,7 +107,6 @@ class _BearerTransport(zeep.Transport):
         )
         with response:
             response._content = self._bounded_body(response)
-        _refuse_hostile(response.content, self._max_depth)
         return response
 
     def _bounded_body(self, response: requests.Response) -> bytes:
@@ -116,15 +117,6 @@ class _BearerTransport(zeep.Transport):
             return xml_guard.read_bounded(response.iter_content(xml_guard.CHUNK), self._max_bytes)
         except (xml_guard.TooLarge, ValueError) as error:
             raise UnsafeAnswer(f"answer refused: {error}") from None
-
-
-def _refuse_hostile(body: bytes, max_depth: int) -> None:
-    try:
-        xml_guard.inspect(body, max_depth)
-    except xml_guard.UnsafeXml as error:
-        raise UnsafeAnswer(f"answer refused: {error}") from None
-    except etree.XMLSyntaxError:
-        pass  # not XML (e.g. a plain-text 503): zeep reports it as before
 
 
 class InventorySoapClient:
@@ -145,16 +137,20 @@ class InventorySoapClient:
         max_depth: int = xml_guard.DEFAULT_MAX_DEPTH,
         guard: CallGuard | None = None,
     ) -> None:
-        transport = _BearerTransport(
+        self._transport = _BearerTransport(
             token=lambda: token_provider.token_for(scope),
             max_bytes=max_answer_bytes,
-            max_depth=max_depth,
             session=session,
             timeout=read_timeout,
             operation_timeout=(connect_timeout, read_timeout),
         )
-        client = zeep.Client(parsed_wsdl(wsdl), transport=transport, settings=HARDENED)
-        self._service = client.create_service(BINDING, endpoint)
+        document = parsed_wsdl(wsdl)
+        self._client = zeep.Client(document, transport=self._transport, settings=HARDENED)
+        self._service = self._client.create_service(BINDING, endpoint)
+        self._endpoint = endpoint
+        operations = document.bindings[BINDING].all()
+        self._headers = {name: _http_headers(op.soapaction) for name, op in operations.items()}
+        self._readers = _answer_readers(wsdl, document, max_depth)
         self._clock = clock
         self._retry = retry or RetryPolicy()
         self._guard = guard or CallGuard(UPSTREAM)
@@ -261,18 +257,50 @@ class InventorySoapClient:
         def once() -> Any:
             log.debug("inventory %s %s", operation, arguments)
             try:
-                answer = self._service[operation](**arguments, _soapheaders=_correlation_header())
-                return serialize_object(answer, dict)
-            except zeep.exceptions.Fault as fault:
-                raise error_for_fault(UPSTREAM, fault) from None
-            except (requests.RequestException, zeep.exceptions.Error) as error:
+                return self._exchange(operation, arguments)
+            except LegacyFault as fault:
+                raise error_for_fault(UPSTREAM, fault.message, fault.detail) from None
+            except FailedStatus as failed:
+                raise error_for_status(UPSTREAM, failed.status) from None
+            except (requests.RequestException, UnreadableAnswer, zeep.exceptions.Error) as error:
                 raise error_for_transport(UPSTREAM, error) from None
 
         return self._retry.call(lambda: self._guard(operation, once), idempotent=idempotent)
 
+    def _exchange(self, operation: str, arguments: dict[str, Any]) -> Any:
+        """One POST: the envelope zeep builds, the answer read by the operation's reader."""
+        envelope = self._client.create_message(
+            self._service, operation, **arguments, _soapheaders=_correlation_header()
+        )
+        response = self._transport.post_xml(self._endpoint, envelope, self._headers[operation])
+        return self._readers[operation].read(response.status_code, response.content)
+
     @staticmethod
-    def _translate(translate: Callable[..., T], *arguments: Any) -> T:
+    def _translate(translate: Callable[..., T], record: Any, *arguments: Any) -> T:
+        if record is None:  # an empty result element: zeep's reading let it through to crash
+            raise UpstreamFault(UPSTREAM, "unexpected answer: the result is empty")
         try:
-            return translate(*arguments)
-        except (legacy.LegacyDataError, KeyError, TypeError) as error:
+            return translate(record, *arguments)
+        except (legacy.LegacyDataError, KeyError, TypeError, AttributeError) as error:
+            # AttributeError: a nested record the answer left empty (read as None)
             raise UpstreamFault(UPSTREAM, f"unexpected answer: {error}") from None
+
+
+def _http_headers(soapaction: str | None) -> dict[str, str]:
+    """The headers zeep's SOAP 1.1 binding sends with an operation, in its order."""
+    return {"SOAPAction": f'"{soapaction}"' if soapaction else '""',
+            "Content-Type": "text/xml; charset=utf-8"}  # fmt: skip
+
+
+_readers_by_wsdl: dict[tuple[str, int], dict[str, AnswerReader]] = {}
+
+
+def _answer_readers(location: str, document: Document, max_depth: int) -> dict[str, AnswerReader]:
+    """Each operation's answer reader, derived once from zeep's reading of the WSDL."""
+    with _documents_lock:
+        key = (location, max_depth)
+        if key not in _readers_by_wsdl:
+            operations = document.bindings[BINDING].all()
+            answers = ((name, op.output.body.type) for name, op in operations.items())
+            _readers_by_wsdl[key] = readers(answers, NAMESPACE, max_depth)
+        return _readers_by_wsdl[key]
