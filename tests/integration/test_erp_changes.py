@@ -147,6 +147,16 @@ def test_the_sandbox_refuses_an_erp_change_the_legacy_system_would(erp: ErpScree
     assert erp.consume("999999999").status_code == 404
 
 
+def test_a_second_process_does_not_read_the_erp_while_the_first_holds_the_lease(
+    gateway_app: Flask, gateway_settings: dict[str, Any], database_url: str, sandbox: Any
+) -> None:
+    second = create_app({**gateway_settings, "DATABASE_URL": database_url})
+    detect_erp_changes_once(gateway_app)
+    searches = sandbox.inventory.calls.counts().get("SearchReservations", 0)
+    assert detect_erp_changes_once(second) == 0
+    assert sandbox.inventory.calls.counts().get("SearchReservations", 0) == searches
+
+
 @pytest.fixture
 def detector_loop(gateway_app: Flask, gateway_settings: dict[str, Any], database_url: str
                   ) -> Iterator[Flask]:  # fmt: skip
