@@ -17,6 +17,7 @@ from gateway.api.reservation_schemas import (
     ReservationQuery,
 )
 from gateway.api.schemas import ReservationSchema, StockLevelSchema
+from gateway.api.shortage_schemas import ShortagePageSchema, ShortageQuery
 from gateway.domain.model import Reservation, ReservationSearch
 from gateway.domain.payloads import consumption_from_payload, reservation_from_payload
 from gateway.domain.reservation_rules import ReservationDraft
@@ -110,3 +111,13 @@ def get_reservation(reservation_id: str) -> Any:
 def low_stock_alerts() -> Any:
     """Stock levels whose available is at or below the reorder point."""
     return reservation_desk().low_stock(current_principal())
+
+
+@blp.get("/alerts/shortages")
+@blp.arguments(ShortageQuery, location="query", as_kwargs=True)
+@blp.response(200, ShortagePageSchema)
+@requires_any_role(*RESERVATION_ROLES)
+def shortage_alerts(offset: int, limit: int, **criteria: Any) -> Any:
+    """OPEN reservations on-hand no longer covers, highest priority first, then oldest."""
+    search = ReservationSearch(**criteria)
+    return reservation_desk().shortages(search, current_principal(), offset, limit)

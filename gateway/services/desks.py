@@ -19,9 +19,11 @@ from gateway.domain.model import (
     StockLevel,
 )
 from gateway.domain.reservation_rules import Caller, ReservationDraft
+from gateway.domain.shortages import Shortage
 from gateway.services import reservations
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
 from gateway.services.reservation_batch import reserve_all
+from gateway.services.shortages import shortage_page
 from gateway.services.workorder_update import (
     Updater,
     WorkOrderUpdate,
@@ -85,6 +87,11 @@ class ReservationDesk:
 
     def low_stock(self, caller: Caller) -> list[StockLevel]:
         return reservations.low_stock(caller, self.inventory)
+
+    def shortages(
+        self, search: ReservationSearch, caller: Caller, offset: int, limit: int
+    ) -> Page[Shortage]:
+        return shortage_page(search, caller, self.inventory, offset, limit)
 
 
 @dataclass(frozen=True)
