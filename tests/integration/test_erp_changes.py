@@ -17,7 +17,7 @@ from sqlalchemy import select
 from gateway.app import create_app
 from gateway.background import detect_erp_changes_once, start_erp_change_detector
 from gateway.bootstrap import gateway_of
-from gateway.store.tables import erp_detector
+from gateway.store.tables import erp_detector, erp_watch
 from tests.gateway_process import wait_for
 from tests.integration.reservation_helpers import create
 
@@ -56,7 +56,8 @@ def pair_in_use(gateway_app: Flask, client: FlaskClient, staff_a: dict[str, str]
     takes what the ERP holds for them as the baseline."""
     made = create(client, staff_a, sku=ITEM)
     assert made.status_code == 201, made.get_json()
-    detect_erp_changes_once(gateway_app)
+    # the feed is followed up to its settled horizon (decision 163): a young hole holds it back
+    wait_for(lambda: _pass_reads(gateway_app, (ITEM, WAREHOUSE)), "the pair in use", deadline=30)
     reservation_id: str = made.get_json()["id"]
     return reservation_id
 
@@ -186,3 +187,11 @@ def _lease_holder(app: Flask) -> bool:
     with store.engine.connect() as connection:
         holder = connection.execute(select(erp_detector.c.holder)).scalar()
     return bool(holder == store.erp_snapshots.holder)
+
+
+def _pass_reads(app: Flask, pair: tuple[str, str]) -> bool:
+    """One pass; whether the pair is read from now on."""
+    detect_erp_changes_once(app)
+    with gateway_of(app).store.engine.connect() as connection:
+        watched = connection.execute(select(erp_watch.c.item_sku_id, erp_watch.c.warehouse_id))
+        return pair in {(row[0], row[1]) for row in watched}
