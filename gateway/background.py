@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 
 from gateway.bootstrap import gateway_of, webhooks_of
+from gateway.broker_wiring import broker_drainers
 from gateway.domain.write_plan import WritePlan
 from gateway.observability.metrics import (
     ERP_CHANGE_PASSES,
@@ -155,12 +156,29 @@ def start_background_work(app: Flask) -> list[Periodic]:
         *start_erp_change_detector(app),
         _credential_watcher(app).start(),
         _webhook_worker(app).start(),
+        *[worker.start() for worker in _broker_workers(app)],
     ]
 
 
 def _webhook_worker(app: Flask) -> Periodic:
     drainer, seconds = webhook_drainer(app), gateway_of(app).config.webhooks.drain_seconds
     return Periodic("webhook-drainer", seconds, lambda: drain_webhooks(drainer))
+
+
+def broker_drainers_of(app: Flask) -> list[WebhookDrainer]:
+    """This process's broker drainers, one per configured broker (decision 162)."""
+    gateway = gateway_of(app)
+    return broker_drainers(webhooks_of(gateway), gateway.config.brokers, WebhookMetrics())
+
+
+def _broker_workers(app: Flask) -> list[Periodic]:
+    seconds = gateway_of(app).config.webhooks.drain_seconds
+    return [_draining(f"broker-drainer-{index}", seconds, drainer)
+            for index, drainer in enumerate(broker_drainers_of(app))]  # fmt: skip
+
+
+def _draining(name: str, seconds: float, drainer: WebhookDrainer) -> Periodic:
+    return Periodic(name, seconds, lambda: drain_webhooks(drainer))
 
 
 def _credential_watcher(app: Flask) -> Periodic:

@@ -26,6 +26,9 @@ EVENT_TYPES = (
 )
 """Every event type the gateway's feed carries (SPEC §5.3, decision 090)."""
 WEBHOOK = "webhook"
+AMQP = "amqp"
+MQTT = "mqtt"
+"""Broker targets (issue 14.2): subscriptions the settings name, one per broker."""
 """The one target kind so far; brokers (issue 14.2) add theirs beside it."""
 ALL_OWNERS = "*"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, func, insert, or_, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from gateway.domain.credentials import Secret, secret_fingerprint
 from gateway.domain.errors import MasterKeyMissing
@@ -45,6 +46,28 @@ class SubscriptionStore:
             self._insert_secret(connection, subscription_id, secret, sealed, now)
         return self._require(subscription_id, now)
 
+    def ensure(
+        self, new: NewSubscription, subscription_id: str, actor: str, now: datetime
+    ) -> Subscription:
+        """``subscription_id`` as it is, or added without a signing secret if missing: a
+        target the settings name (a broker), which every process of the pool ensures at start.
+        One that an admin disabled stays disabled."""
+        found = self.get(subscription_id, now)
+        if found is not None:
+            return found
+        try:
+            with self._engine.begin() as connection:
+                newest = connection.execute(select(func.max(events.c.id))).scalar_one() or 0
+                connection.execute(insert(table).values(
+                    id=subscription_id, kind=new.kind, url=new.url,
+                    event_types=json.dumps(sorted(new.event_types)),
+                    owners=json.dumps(sorted(new.owners)), state=SubscriptionState.ACTIVE.value,
+                    created_at=now, created_by=actor, cursor=int(newest),
+                ))  # fmt: skip
+        except IntegrityError:
+            pass  # another process of the pool added it first
+        return self._require(subscription_id, now)
+
     def get(self, subscription_id: str, now: datetime) -> Subscription | None:
         found = self._select(table.c.id == subscription_id, now=now)
         return found[0] if found else None
@@ -78,6 +101,11 @@ class SubscriptionStore:
                 .where(or_(webhook_secrets.c.not_after.is_(None),
                            webhook_secrets.c.not_after > old_until))
                 .values(not_after=old_until)
+            )  # fmt: skip
+            connection.execute(
+                delete(webhook_secrets)
+                .where(webhook_secrets.c.subscription_id == subscription_id)
+                .where(webhook_secrets.c.not_after <= now)
             )  # fmt: skip
             self._insert_secret(connection, subscription_id, secret, sealed, now)
 

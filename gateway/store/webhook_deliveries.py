@@ -10,10 +10,14 @@ from sqlalchemy import Engine, and_, func, insert, or_, select, update
 
 from gateway.domain.webhooks import Delivery, DeliveryState, FeedEvent, Subscription
 from gateway.store import json
+from gateway.store.database import utc_now
+from gateway.store.feeds import SETTLE, settled_horizon
 from gateway.store.json import as_utc
 from gateway.store.tables import events, webhook_deliveries, webhook_subscriptions
 
 subs, rows = webhook_subscriptions, webhook_deliveries
+SCAN = 10_000
+"""Event ids looked at per pass for the horizon: a backlog of other events is passed in steps."""
 
 
 class DeliveryLedger:
@@ -50,10 +54,16 @@ class DeliveryLedger:
         return as_utc(found)
 
     def pending_events(self, subscription: Subscription, limit: int) -> list[FeedEvent]:
-        """The subscription's next events after its cursor, in feed order."""
-        query = _for(subscription, select(events)).order_by(events.c.id).limit(limit)
-        with self._engine.connect() as connection:
-            found = connection.execute(query).mappings().all()
+        """The subscription's next events after its cursor, in feed order, up to the feed's
+        settled horizon (decision 163); with none of its own there, the cursor moves on to it."""
+        with self._engine.begin() as connection:
+            horizon = settled_horizon(connection, subscription.cursor, utc_now(), SETTLE, SCAN)
+            query = _for(subscription, select(events)).where(events.c.id <= horizon)
+            found = connection.execute(query.order_by(events.c.id).limit(limit)).mappings().all()
+            if not found and horizon > subscription.cursor:
+                connection.execute(update(subs).where(subs.c.id == subscription.id,
+                                                      subs.c.cursor < horizon)
+                                   .values(cursor=horizon))  # fmt: skip
         return [_event(row) for row in found]
 
     def oldest_pending_at(self, subscription: Subscription) -> datetime | None:
@@ -70,9 +80,12 @@ class DeliveryLedger:
             ).mappings().one_or_none()  # fmt: skip
         return None if found is None else _delivery(found)
 
-    def record(self, delivery: Delivery, advance: bool, retry_at: datetime | None) -> None:
-        """Keep ``delivery`` as it is now; ``advance`` moves the cursor past its event (never
-        back), and ``retry_at`` is when the subscription's head may be tried again."""
+    def record(
+        self, delivery: Delivery, advance: bool, retry_at: datetime | None, head: bool = True
+    ) -> None:
+        """Keep ``delivery`` as it is now. For the subscription's head event (``head``),
+        ``advance`` moves the cursor past it (never back) and ``retry_at`` is when the head may
+        be tried again; a redelivery (not ``head``) leaves both as they are."""
         values = _values(delivery)
         with self._engine.begin() as connection:
             changed = connection.execute(
@@ -81,6 +94,8 @@ class DeliveryLedger:
             ).rowcount  # fmt: skip
             if not changed:
                 connection.execute(insert(rows).values(**values))
+            if not head:
+                return
             moved: dict[str, Any] = {"retry_at": retry_at}
             where = [subs.c.id == delivery.subscription_id]
             if advance:
@@ -122,13 +137,6 @@ class DeliveryLedger:
         query = query.order_by(rows.c.event_id.desc()).limit(limit)
         with self._engine.connect() as connection:
             return [_delivery(row) for row in connection.execute(query).mappings().all()]
-
-    def count(self, subscription_id: str, state: str) -> int:
-        with self._engine.connect() as connection:
-            return int(connection.execute(
-                select(func.count()).select_from(rows)
-                .where(rows.c.subscription_id == subscription_id, rows.c.state == state)
-            ).scalar_one())  # fmt: skip
 
 
 def _for(subscription: Subscription, query: Any) -> Any:

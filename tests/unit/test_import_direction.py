@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORKS = ("flask", "werkzeug", "zeep", "requests", "sqlalchemy", "spyne", "lxml",
-              "marshmallow", "msal", "tenacity", "alembic", "gunicorn", "webargs")  # fmt: skip
+              "marshmallow", "msal", "tenacity", "alembic", "gunicorn", "webargs", "pika",
+              "paho", "standardwebhooks")  # fmt: skip
 PORTS = ("gateway.services.ports", "gateway.services.credentials.ports")
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from gateway.domain.webhooks import (
+    WEBHOOK,
     Attempt,
     Delivery,
     DeliveryState,
@@ -61,6 +62,8 @@ class WebhookDrainer:
         report = DrainReport()
         hooks = self._webhooks
         for listed in hooks.subscriptions.active(hooks.clock()):
+            if listed.kind not in self._targets:  # another drainer's (a broker has its own)
+                continue
             if not self._claim(listed.id):
                 continue
             try:
@@ -114,17 +117,19 @@ class WebhookDrainer:
         assert before is not None  # a redelivery has its row
         delivery = _attempted(before, subscription.id, event, attempt, now, before.give_up_at)
         if attempt.outcome is Outcome.DELIVERED:
-            self._keep(replace(delivery, state=DeliveryState.DELIVERED, delivered_at=now), False)
+            delivered = replace(delivery, state=DeliveryState.DELIVERED, delivered_at=now)
+            self._keep(delivered, False, head=False)
             report.delivered += 1
             return True
         if attempt.outcome is Outcome.GONE:
             return self._gone(subscription, delivery, report)
         report.failed += 1
         if now >= delivery.give_up_at:
-            self._dead(subscription, delivery, report, advance=False)
+            self._dead(subscription, delivery, report, head=False)
             return True
         next_at = policy.next_attempt(delivery.attempts, now, self._random)
-        self._keep(replace(delivery, state=DeliveryState.REDELIVER, next_attempt_at=next_at), False)
+        again = replace(delivery, state=DeliveryState.REDELIVER, next_attempt_at=next_at)
+        self._keep(again, False, head=False)
         return False
 
     def _attempt(
@@ -132,7 +137,11 @@ class WebhookDrainer:
     ) -> tuple[Attempt, Delivery | None]:
         hooks = self._webhooks
         before = hooks.ledger.delivery(subscription.id, event.id)
-        secrets = hooks.subscriptions.signing_secrets(subscription.id, hooks.clock())
+        secrets = (
+            hooks.subscriptions.signing_secrets(subscription.id, hooks.clock())
+            if subscription.kind == WEBHOOK
+            else []
+        )  # a broker's messages are not signed
         started = time.monotonic()
         attempt = self._targets[subscription.kind].deliver(subscription.url, event, secrets)
         self._observer.attempted(subscription.id, attempt.outcome.value,
@@ -153,16 +162,20 @@ class WebhookDrainer:
 
     def _dead(
         self, subscription: Subscription, delivery: Delivery, report: DrainReport,
-        advance: bool = True,
+        head: bool = True,
     ) -> None:  # fmt: skip
-        self._keep(replace(delivery, state=DeliveryState.DEAD, next_attempt_at=None), advance)
+        dead = replace(delivery, state=DeliveryState.DEAD, next_attempt_at=None)
+        self._keep(dead, advance=head, head=head)
         self._observer.dead_lettered(subscription.id)
         log.warning("webhook %s: event %s given up after %d attempts (dead letter)",
                     subscription.id, delivery.event_id, delivery.attempts)  # fmt: skip
         report.dead += 1
 
-    def _keep(self, delivery: Delivery, advance: bool, retry_at: datetime | None = None) -> None:
-        self._webhooks.ledger.record(delivery, advance, retry_at)
+    def _keep(
+        self, delivery: Delivery, advance: bool, retry_at: datetime | None = None,
+        head: bool = True,
+    ) -> None:  # fmt: skip
+        self._webhooks.ledger.record(delivery, advance, retry_at, head)
 
 
 def _attempted(
