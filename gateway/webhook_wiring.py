@@ -53,12 +53,11 @@ def build_drainer(
 ) -> WebhookDrainer:
     """This process's drainer, with a lease holder name of its own."""
     sender = StandardWebhookSender(
-        webhooks.destinations if isinstance(webhooks.destinations, DestinationGuard)
-        else destination_guard(settings),
+        destination_guard(settings),
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         max_response_bytes=settings.max_response_bytes,
         ca_bundle=settings.ca_bundle,
-    )  # fmt: skip
+    )
     holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
     return WebhookDrainer(webhooks, {WEBHOOK: sender}, holder, observer, random.random)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.domain.credentials import Secret, secret_fingerprint
+from gateway.domain.credentials import Secret
 from gateway.domain.errors import Forbidden, SubscriptionDisabled, SubscriptionNotFound
 from gateway.domain.webhooks import (
     ALL_OWNERS,
@@ -160,7 +160,3 @@ def _audited(subscription: Subscription) -> dict[str, Any]:
         "owners": sorted(subscription.owners), "state": subscription.state.value,
         "secretFingerprints": list(subscription.secret_fingerprints),
     }  # fmt: skip
-
-
-def fingerprint_of(secret: Secret) -> str:
-    return secret_fingerprint(secret.reveal())
