@@ -9,11 +9,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from adapters.webhook_destinations import DestinationGuard, DestinationPolicy
 from adapters.webhook_sender import StandardWebhookSender
 from gateway.domain.webhooks import FeedEvent, Outcome, new_signing_secret
+from sandbox.idp.ca import ensure_tls_files, server_ssl_context
 from tests.webhook_receiver import webhook_receiver
 
 EVENT = FeedEvent(1, "InventoryReserved", datetime.now(UTC), "RSV-1", "PLANT-A", None, {})
@@ -129,3 +131,45 @@ def test_a_target_that_never_answers_fails_after_the_read_timeout() -> None:
         release.set()
     assert attempt.outcome is Outcome.FAILED and attempt.error == "ReadTimeoutError"
     assert took < 3
+
+
+@contextmanager
+def https_receiver(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """A TLS receiver on 127.0.0.1 whose certificate names localhost and 127.0.0.1."""
+    files = ensure_tls_files(tmp_path)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    running = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    running.socket = server_ssl_context(files).wrap_socket(running.socket, server_side=True)
+    running.daemon_threads = True
+    threading.Thread(target=running.serve_forever, daemon=True).start()
+    try:
+        yield str(files.ca_path), running.server_address[1]
+    finally:
+        running.shutdown()
+        running.server_close()
+
+
+def test_https_checks_the_certificate_against_the_name_while_connected_to_the_address(
+    tmp_path: Path,
+) -> None:
+    with https_receiver(tmp_path) as (ca_bundle, port):
+        names = {"localhost": ["127.0.0.1"], "hooks.plant.test": ["127.0.0.1"]}
+        guard = DestinationGuard(DestinationPolicy.of((), (), True), lambda h, p: names[h])
+        tls = StandardWebhookSender(guard, ca_bundle=ca_bundle)
+        right = tls.deliver(f"https://localhost:{port}/hooks", EVENT, SECRETS)
+        wrong = tls.deliver(f"https://hooks.plant.test:{port}/hooks", EVENT, SECRETS)
+    assert right.outcome is Outcome.DELIVERED
+    # The certificate holds 127.0.0.1 too: refusing it proves the name, not the address, counts.
+    assert wrong.outcome is Outcome.FAILED and wrong.error in (
+        "SSLError",
+        "SSLCertVerificationError",
+    ), wrong.error
