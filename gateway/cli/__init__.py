@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from werkzeug.serving import make_server
@@ -42,12 +43,25 @@ main.add_command(subscriptions_group)
 @click.option("--webhook-port", default=8081, show_default=True,
               help="Port of the local webhook receiver (any free one if taken).")  # fmt: skip
 @click.option("--no-webhooks", is_flag=True, help="No local webhook receiver.")
-def demo_command(port: int, fixtures: Path | None, webhook_port: int, no_webhooks: bool) -> None:
+@click.option(
+    "--amqp",
+    "amqp_url",
+    default=None,
+    metavar="URL",
+    help="Publish every change to RabbitMQ, e.g. amqp://guest:guest@127.0.0.1:5672/%2F",
+)
+@click.option("--mqtt", "mqtt_url", default=None, metavar="URL",
+              help="Publish every change over MQTT 5, e.g. mqtt://127.0.0.1:1883")  # fmt: skip
+def demo_command(
+    port: int, fixtures: Path | None, webhook_port: int, no_webhooks: bool,
+    amqp_url: str | None, mqtt_url: str | None,
+) -> None:  # fmt: skip
     """Start the sandbox ERP and the gateway on 127.0.0.1 (what `make run` runs)."""
     configure_logging()
     secret = demo.new_client_secret()
     with demo.running_sandbox(VAR, fixtures, secret) as sandbox:
-        settings = demo.gateway_settings(sandbox, secret)
+        brokers = {"AMQP_URL": amqp_url, "MQTT_URL": mqtt_url}
+        settings = {**demo.gateway_settings(sandbox, secret), **brokers}
         admin_config = demo.prepare_admin(VAR, {**demo.demo_defaults(), **settings})
         url = f"http://127.0.0.1:{port}"
         app = create_app({"PUBLIC_URL": url, **demo.demo_defaults(), **settings})
@@ -59,6 +73,7 @@ def demo_command(port: int, fixtures: Path | None, webhook_port: int, no_webhook
             receiver.subscribe(app)
             stack = demo.write_stack(STACK_FILE, url, sandbox, receiver.url)
         workers = start_background_work(app)
+        stack = {**stack, "brokers": brokers}
         _serve(server, lambda: _banner(stack, token, demo.wait_until_ready(url), admin_config))
         for worker in workers:
             worker.stop()
@@ -140,6 +155,9 @@ Reservation gateway demo is up ({readiness.get("status")}).
   Identity    {stack["sandbox"]["authority"]}  (OpenID Connect, sandbox)
   Webhooks    {stack.get("webhookReceiver") or "off (--no-webhooks)"}  (a local receiver, \
 subscribed to every event: curl it to see what arrived, each signature checked)
+  RabbitMQ    {_broker(stack, "AMQP_URL", "--amqp")}
+  MQTT        {_broker(stack, "MQTT_URL", "--mqtt")}
+  AsyncAPI    {url}/asyncapi.json  (what subscribers receive)
 
 A token (Reservations.Staff + Manager, owner PLANT-A), valid for an hour:
 
@@ -152,3 +170,11 @@ Admin CLI on this stack (credential rotation: docs/runbook-credentials.md):
 export GATEWAY_CONFIG_FILE={admin_config}
 Stop with Ctrl-C.
 """)
+
+
+def _broker(stack: dict[str, Any], setting: str, option: str) -> str:
+    url = (stack.get("brokers") or {}).get(setting)
+    if not url:
+        return f"off ({option} URL publishes every change there)"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}  (every change, from now on)"

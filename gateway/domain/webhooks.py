@@ -117,6 +117,8 @@ class FeedEvent:
     owner_id: str | None
     correlation_id: str | None
     payload: Mapping[str, Any]
+    origin: str = "gateway"
+    """Who made the change: the gateway, or the ERP itself (decision 161)."""
 
     @property
     def message_id(self) -> str:
@@ -131,7 +133,8 @@ class FeedEvent:
             "data": {
                 "id": self.id, "type": self.type, "at": self.at.isoformat(),
                 "aggregateId": self.aggregate_id, "ownerId": self.owner_id,
-                "correlationId": self.correlation_id, "payload": dict(self.payload),
+                "correlationId": self.correlation_id, "origin": self.origin,
+                "payload": dict(self.payload),
             },
         }  # fmt: skip
 

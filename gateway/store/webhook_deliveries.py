@@ -153,6 +153,7 @@ def _event(row: Any) -> FeedEvent:
         id=int(row["id"]), type=row["type"], at=as_utc(row["at"]) or row["at"],
         aggregate_id=row["aggregate_id"], owner_id=row["owner_id"],
         correlation_id=row["correlation_id"], payload=json.loads(row["payload"]) or {},
+        origin=row["origin"] or "gateway",
     )  # fmt: skip
 
 

@@ -164,6 +164,10 @@ def test_every_change_reaches_both_brokers_in_order_with_its_routing_key_and_top
 
     assert of(consumers.amqp, made) == expected
     assert of(consumers.mqtt, made) == expected
+    with app.test_client() as client:  # what /asyncapi.json promises: the feed's Event
+        documented = client.get("/openapi.json").get_json()["components"]["schemas"]["Event"]
+    for _, body in consumers.amqp + consumers.mqtt:
+        assert set(body) == set(documented["properties"]) and body["origin"] == "gateway"
     keys = {key for key, body in consumers.amqp if body["aggregateId"] in made}
     assert keys == {"PLANT-A.InventoryReserved.RM-1002", "PLANT-A.InventoryReleased.RM-1002"}
     topics = {topic for topic, body in consumers.mqtt if body["aggregateId"] in made}
