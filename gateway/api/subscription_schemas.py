@@ -57,7 +57,7 @@ class SubscriptionListSchema(Schema):
 
 
 class SubscriptionChangeSchema(Schema):
-    state = Text(required=True, validate=validate.OneOf([SubscriptionState.DISABLED.value]))
+    state = Text(required=True, validate=validate.OneOf([s.value for s in SubscriptionState]))
 
 
 class RotateSecretSchema(Schema):

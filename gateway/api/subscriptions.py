@@ -92,13 +92,26 @@ def disable(subscription_id: str) -> Any:
     return _disabled(subscription_id)
 
 
+@blp.post("/<subscription_id>/enable")
+@blp.response(200, SubscriptionSchema)
+@blp.problem(404, "subscription.not_found")
+@blp.problem(422, "subscription.destination_refused: the URL is no longer allowed")
+@requires_any_role(ADMIN)
+def enable(subscription_id: str) -> Any:
+    """Resume deliveries from where they stopped (after a 410, once the target is back)."""
+    return _enabled(subscription_id)
+
+
 @blp.patch("/<subscription_id>")
 @blp.arguments(SubscriptionChangeSchema)
 @blp.response(200, SubscriptionSchema)
 @blp.problem(404, "subscription.not_found")
+@blp.problem(422, "subscription.destination_refused: the URL is no longer allowed")
 @requires_any_role(ADMIN)
 def change(body: dict[str, Any], subscription_id: str) -> Any:
-    """`{"state": "disabled"}`: the same as `POST …/disable`."""
+    """`{"state": "disabled"}` or `{"state": "active"}`: as `POST …/disable` or `…/enable`."""
+    if body["state"] == "active":
+        return _enabled(subscription_id)
     return _disabled(subscription_id)
 
 
@@ -144,6 +157,11 @@ def deliveries(
 
 def _disabled(subscription_id: str) -> dict[str, Any]:
     changed = webhooks().disable(subscription_id, _actor(), _scope(), unit_of_work().audit)
+    return _shown(changed)
+
+
+def _enabled(subscription_id: str) -> dict[str, Any]:
+    changed = webhooks().enable(subscription_id, _actor(), _scope(), unit_of_work().audit)
     return _shown(changed)
 
 

@@ -1,4 +1,4 @@
-"""``gateway subscriptions add|list|disable|redeliver|rotate-secret|deliveries``: webhook
+"""``gateway subscriptions add|list|disable|enable|redeliver|rotate-secret|deliveries``: webhook
 subscriptions from the command line (issue 14.1), over the gateway's database alone.
 
 The signing secret is generated and printed once, by ``add`` and ``rotate-secret``; it is
@@ -62,6 +62,14 @@ def disable_command(subscription_id: str) -> None:
     """Stop SUBSCRIPTION_ID's deliveries."""
     found = _run(lambda hooks, audit: hooks.disable(subscription_id, _actor(), None, audit))
     click.echo(f"{found.id}: {found.state.value} ({found.disabled_reason})")
+
+
+@subscriptions_group.command("enable")
+@click.argument("subscription_id")
+def enable_command(subscription_id: str) -> None:
+    """Resume SUBSCRIPTION_ID's deliveries from where they stopped."""
+    found = _run(lambda hooks, audit: hooks.enable(subscription_id, _actor(), None, audit))
+    click.echo(f"{found.id}: {found.state.value} from event {found.cursor}")
 
 
 @subscriptions_group.command("redeliver")

@@ -89,6 +89,17 @@ class SubscriptionStore:
                         disabled_reason=reason[:500], lease_holder=None, lease_until=None)
             ).rowcount)  # fmt: skip
 
+    def enable(self, subscription_id: str) -> bool:
+        """Deliveries resume from its cursor; False if it was active already."""
+        with self._engine.begin() as connection:
+            return bool(connection.execute(
+                update(table)
+                .where(table.c.id == subscription_id,
+                       table.c.state == SubscriptionState.DISABLED.value)
+                .values(state=SubscriptionState.ACTIVE.value, disabled_at=None,
+                        disabled_reason=None, retry_at=None)
+            ).rowcount)  # fmt: skip
+
     def rotate_secret(
         self, subscription_id: str, secret: Secret, old_until: datetime, now: datetime
     ) -> None:

@@ -238,9 +238,14 @@ def test_a_target_answering_410_disables_its_subscription(
         create(web, staff_a)
         drain_webhooks(drainer)
         assert len(receiver.requests) == 1
-    found = web.get(path, headers=admin).get_json()
-    assert "410" in found["disabledReason"]
-    assert web.post(path + "/redeliver", headers=admin).status_code == 409
+        found = web.get(path, headers=admin).get_json()
+        assert "410" in found["disabledReason"]
+        assert web.post(path + "/redeliver", headers=admin).status_code == 409
+        receiver.status = 204  # the target is back: an admin resumes where it stopped
+        assert web.post(path + "/enable", headers=admin).get_json()["state"] == "active"
+        delivered_until(drainer, lambda: len(receiver.accepted()) >= 2, "both events")
+    gone, *_ = receiver.requests
+    assert receiver.accepted()[0].id == gone.id  # the one answered 410 comes first
 
 
 @pytest.mark.parametrize(

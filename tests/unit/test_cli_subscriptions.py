@@ -55,6 +55,8 @@ def test_rotate_disable_and_redeliver() -> None:
     code, refused = run("redeliver", subscription_id)
     assert code != 0 and "subscription.disabled" in refused
     assert run("deliveries", subscription_id) == (0, "")
+    code, enabled = run("enable", subscription_id)
+    assert code == 0 and "active" in enabled
 
 
 def test_a_disallowed_destination_is_refused() -> None:

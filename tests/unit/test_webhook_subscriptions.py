@@ -212,6 +212,13 @@ def test_disable_rotate_and_redeliver_answer_as_documented(
     assert disabled["state"] == "disabled" and "admin" in disabled["disabledReason"]
     again = client.post(path + "/redeliver", headers=ADMIN_A)
     assert (again.status_code, again.get_json()["code"]) == (409, "subscription.disabled")
+    enabled = client.patch(path, headers=ADMIN_A, json={"state": "active"}).get_json()
+    assert enabled["state"] == "active" and enabled["disabledReason"] is None
+    assert client.post(path + "/redeliver", headers=ADMIN_A).status_code == 200
+    actions = [
+        e["action"] for e in client.get("/admin/audit", headers=ADMIN_A).get_json()["entries"]
+    ]
+    assert actions[-3:] == ["subscription.disable", "subscription.enable", "subscription.redeliver"]
     assert client.get(path + "/deliveries", headers=ADMIN_A).get_json() == {"deliveries": []}
     assert client.get("/admin/subscriptions/sub_nope", headers=ADMIN_A).status_code == 404
 

@@ -33,6 +33,10 @@ class SubscriptionRepository(Protocol):
         """Stop its deliveries; False if it was disabled already."""
         ...
 
+    def enable(self, subscription_id: str) -> bool:
+        """Resume its deliveries from its cursor; False if it was active already."""
+        ...
+
     def rotate_secret(
         self, subscription_id: str, secret: Secret, old_until: datetime, now: datetime
     ) -> None:

@@ -93,6 +93,20 @@ class Webhooks:
             return after
         return before
 
+    def enable(
+        self, subscription_id: str, actor: str, scope: Scope, audit: AuditLog
+    ) -> Subscription:
+        """Deliveries resume from where they stopped (the destination is checked again);
+        events older than the age limit by then are tried once, then dead-lettered."""
+        before = self.get(subscription_id, scope)
+        self.destinations.check(before.url)
+        if self.subscriptions.enable(subscription_id):
+            after = self.get(subscription_id, scope)
+            audit.record(actor, "subscription.enable", TARGET, subscription_id,
+                         _audited(before), _audited(after), owner_id=_owner(after))  # fmt: skip
+            return after
+        return before
+
     def rotate_secret(
         self, subscription_id: str, actor: str, scope: Scope, audit: AuditLog,
         grace: timedelta | None = None,
