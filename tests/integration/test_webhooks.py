@@ -137,6 +137,7 @@ def test_every_event_type_is_delivered_signed_and_in_order_per_reservation(
     assert {t for _, t in seen} == set(EVENT_TYPES)
     event_ids = [body["data"]["id"] for body in receiver.verified(secret)]
     assert event_ids == sorted(event_ids)  # feed order, hence order per reservation
+    assert {body["data"]["origin"] for body in receiver.verified(secret)} == {"gateway"}
     first = receiver.accepted()[0]
     assert first.id == f"evt_{event_ids[0]}" and first.headers["content-type"] == "application/json"
 
