@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from gateway.domain.credentials import Secret
 from gateway.domain.webhooks import (
     WEBHOOK,
     Attempt,
@@ -56,6 +57,8 @@ class WebhookDrainer:
         self.holder = holder
         self._observer = observer
         self._random = random
+        self._claimed_at: dict[str, float] = {}
+        self._secrets: dict[str, list[Secret]] = {}
 
     def drain_once(self) -> DrainReport:
         """One pass over every active subscription this drainer can lease."""
@@ -76,18 +79,34 @@ class WebhookDrainer:
 
     def _claim(self, subscription_id: str) -> bool:
         hooks = self._webhooks
-        return hooks.ledger.claim(subscription_id, self.holder, hooks.clock(), hooks.policy.lease)
+        claimed = hooks.ledger.claim(subscription_id, self.holder, hooks.clock(),
+                                     hooks.policy.lease)  # fmt: skip
+        if claimed:
+            self._claimed_at[subscription_id] = time.monotonic()
+        return claimed
+
+    def _still_held(self, subscription_id: str) -> bool:
+        """The lease, renewed once a third of it has passed (not a write per event)."""
+        renew_after = self._webhooks.policy.lease.total_seconds() / 3
+        if time.monotonic() - self._claimed_at.get(subscription_id, 0.0) < renew_after:
+            return True
+        return self._claim(subscription_id)
 
     def _drain(self, subscription: Subscription, report: DrainReport) -> None:
+        self._secrets.pop(subscription.id, None)  # read again each pass (a rotation shows)
         for event in self._webhooks.ledger.redeliveries_due(subscription, self._webhooks.clock()):
-            if not self._claim(subscription.id) or not self._redeliver(subscription, event, report):
+            if not self._still_held(subscription.id) or not self._redeliver(
+                subscription, event, report
+            ):
                 return
         retry_at = self._webhooks.ledger.retry_at(subscription.id)
         if retry_at is not None and retry_at > self._webhooks.clock():
             return
         batch = self._webhooks.policy.batch
         for event in self._webhooks.ledger.pending_events(subscription, batch):
-            if not self._claim(subscription.id) or not self._deliver(subscription, event, report):
+            if not self._still_held(subscription.id) or not self._deliver(
+                subscription, event, report
+            ):
                 return
 
     def _deliver(self, subscription: Subscription, event: FeedEvent, report: DrainReport) -> bool:
@@ -137,11 +156,7 @@ class WebhookDrainer:
     ) -> tuple[Attempt, Delivery | None]:
         hooks = self._webhooks
         before = hooks.ledger.delivery(subscription.id, event.id)
-        secrets = (
-            hooks.subscriptions.signing_secrets(subscription.id, hooks.clock())
-            if subscription.kind == WEBHOOK
-            else []
-        )  # a broker's messages are not signed
+        secrets = self._signing_secrets(subscription)
         started = time.monotonic()
         attempt = self._targets[subscription.kind].deliver(subscription.url, event, secrets)
         self._observer.attempted(subscription.id, attempt.outcome.value,
@@ -150,6 +165,17 @@ class WebhookDrainer:
             log.info("webhook %s: event %s not delivered: %s", subscription.id, event.id,
                      attempt.error)  # fmt: skip
         return attempt, before
+
+    def _signing_secrets(self, subscription: Subscription) -> list[Secret]:
+        """Read (and opened) once per pass; a broker's messages are not signed."""
+        if subscription.kind != WEBHOOK:
+            return []
+        if subscription.id not in self._secrets:
+            hooks = self._webhooks
+            self._secrets[subscription.id] = hooks.subscriptions.signing_secrets(
+                subscription.id, hooks.clock()
+            )
+        return self._secrets[subscription.id]
 
     def _gone(self, subscription: Subscription, delivery: Delivery, report: DrainReport) -> bool:
         self._keep(delivery, False)
