@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from bench import fair
+from bench.delivery_lag import delivery_lag
 from bench.fixtures import write_fixtures
 from bench.processes import gateway_process, pinning, sandbox_process
 from bench.rows import Row, machine, table, write_results
@@ -32,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=300, help="stock lookups per round")
     parser.add_argument("--creates", type=int, default=200, help="creates per round")
     parser.add_argument("--threads", type=int, default=8, help="connections for the creates")
-    parser.add_argument("--rows", default="1,2,3,4", help="which rows (1 WO, 2 stock, 3 create, "
-                        "4 listing; with --ir: stock,create,listing,workorder,floors)")  # fmt: skip
+    parser.add_argument("--rows", default="1,2,3,4,5", help="which rows (1 WO, 2 stock, 3 create, "
+                        "4 listing, 5 delivery lag; with --ir: stock,create,listing,workorder,"
+                        "floors)")  # fmt: skip
     parser.add_argument("--scale", type=float, default=1.0, help="--ir workload multiplier")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.ir:
         from bench.ir import measure_ir
 
-        rows = measure_ir(args.rows if args.rows != "1,2,3,4" else None, args.scale)
+        rows = measure_ir(args.rows if args.rows != "1,2,3,4,5" else None, args.scale)
     else:
         rows = _fair_rows(args)
     settings = {**vars(args), "output": str(args.output), "pinned": pinning(),
@@ -69,6 +71,7 @@ def _fair_rows(args: argparse.Namespace) -> list[Row]:
                     fair.create_throughput(bench, args.latency_ms, args.creates, args.threads)
                 ],
                 "4": lambda: [fair.listing(bench, max(1, args.runs // 2))],
+                "5": lambda: delivery_lag(),
             }
             for key in args.rows.split(","):
                 for row in steps[key]():
