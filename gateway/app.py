@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, request
 from flask_swagger_ui import get_swaggerui_blueprint
 
+from gateway.api import backorders as backorders_api
 from gateway.api import credentials as credentials_api
 from gateway.api import feeds, health, inventory, reservations, workorders, workorders_v2
 from gateway.api import subscriptions as subscriptions_api
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None, adapters: Adapters | Non
     api.register_blueprint(workorders_v2.blp)
     api.register_blueprint(inventory.blp)
     api.register_blueprint(reservations.blp)
+    api.register_blueprint(backorders_api.blp)
     api.register_blueprint(feeds.events_blp)
     api.register_blueprint(feeds.admin_blp)
     api.register_blueprint(credentials_api.blp)

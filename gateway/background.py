@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
-from gateway.bootstrap import gateway_of, webhooks_of
+from gateway.bootstrap import backorders_of, gateway_of, webhooks_of
 from gateway.broker_wiring import broker_drainers
 from gateway.domain.write_plan import WritePlan
 from gateway.observability.metrics import (
@@ -21,6 +21,7 @@ from gateway.observability.metrics import (
     WRITE_PLANS_RECOVERED,
     WebhookMetrics,
 )
+from gateway.services.backorder_filling import BackorderFiller
 from gateway.services.erp_changes import ErpChangeDetector
 from gateway.services.expiry import expire_due
 from gateway.services.outbox import compensation_runner, drain
@@ -141,6 +142,28 @@ def start_erp_change_detector(app: Flask) -> list[Periodic]:
     return [loop.start()]
 
 
+def fill_backorders_once(app: Flask) -> int:
+    """One pass of the backorder filler (decision 170); 0 while another process holds it."""
+    gateway = gateway_of(app)
+    seconds = gateway.config.background.backorder_fill_seconds
+    filler = BackorderFiller(
+        gateway.adapters.inventory,
+        gateway.adapters.work_orders,
+        backorders_of(gateway).book,
+        gateway.store.unit_of_work,
+        lease=timedelta(seconds=max(3 * seconds, 30.0)),
+        clock=lambda: datetime.now(UTC),
+    )
+    return filler.run_once()
+
+
+def _backorder_filler(app: Flask) -> Periodic:
+    seconds = gateway_of(app).config.background.backorder_fill_seconds
+    book = backorders_of(gateway_of(app)).book
+    return Periodic("backorder-filler", seconds, lambda: fill_backorders_once(app),
+                    on_stop=book.give_up_lease)  # fmt: skip
+
+
 def start_background_work(app: Flask) -> list[Periodic]:
     """Start the expiry sweeper, the outbox worker and the credential watcher; returns what
     to stop at shutdown."""
@@ -154,6 +177,7 @@ def start_background_work(app: Flask) -> list[Periodic]:
             "plan-recovery", every.plan_recovery_seconds, lambda: recover_plans_once(app)
         ).start(),
         *start_erp_change_detector(app),
+        _backorder_filler(app).start(),
         _credential_watcher(app).start(),
         _webhook_worker(app).start(),
         *[worker.start() for worker in _broker_workers(app)],

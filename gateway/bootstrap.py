@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from gateway.services.desks import ReservationDesk, WorkOrderDesk
+from gateway.services.desks import BackorderDesk, ReservationDesk, WorkOrderDesk
 from gateway.services.webhooks.subscriptions import Webhooks
 from gateway.settings import CredentialSettings, DatabaseSettings, Settings
 from gateway.store.gateway_store import GatewayStore
@@ -44,6 +44,8 @@ class Gateway:
     credential_watcher: CredentialWatcher | None = None
     webhooks: Webhooks | None = None
     """Webhook subscriptions (issue 14.1): gateway/webhook_wiring.py."""
+    backorders: BackorderDesk | None = None
+    """Partial reservations and backorders (issue 15.2, decision 170)."""
 
 
 def open_store(database: DatabaseSettings) -> GatewayStore:
@@ -81,6 +83,10 @@ def build_gateway(settings: Mapping[str, Any], adapters: Adapters | None = None)
             default_warehouses=config.reservations.workorder_warehouses,
         ),
         webhooks=build_webhooks(config, store, open_master_keys(config.credentials)),
+        backorders=BackorderDesk(
+            wired.inventory, wired.work_orders, store.backorders,
+            overrides_allowed=config.reservations.overrides_allowed,
+        ),
     )  # fmt: skip
 
 
@@ -96,6 +102,13 @@ def webhooks_of(gateway: Gateway) -> Webhooks:
     if gateway.webhooks is None:
         raise RuntimeError("the webhook use cases are not wired")
     return gateway.webhooks
+
+
+def backorders_of(gateway: Gateway) -> BackorderDesk:
+    """The backorder use cases (built with the gateway)."""
+    if gateway.backorders is None:
+        raise RuntimeError("the backorder use cases are not wired")
+    return gateway.backorders
 
 
 def gateway_of(app: Flask) -> Gateway:

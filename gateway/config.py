@@ -114,6 +114,9 @@ DEFAULTS: dict[str, Any] = {
     # and of ERP_CHANGES_WATCH (comma-separated ITEM@WAREHOUSE) and reports what the ERP changed.
     "ERP_CHANGES_SECONDS": 0.0,
     "ERP_CHANGES_WATCH": "",
+    # Backorders of partial creates (decision 170): every BACKORDER_FILL_SECONDS one process at
+    # a time (a lease) expires the due ones and fills the others as stock becomes available.
+    "BACKORDER_FILL_SECONDS": 5.0,
     # Durable write plans (issue 10): a plan's process renews its lease after every step; a
     # plan whose lease ran out is finished or undone by another process, which looks every
     # PLAN_RECOVERY_SECONDS. A v2 update waits this long for another update of the same work

@@ -123,6 +123,8 @@ class BackgroundSettings:
     """The ERP change detector's interval (decision 161); 0: it does not run."""
     erp_changes_watch: frozenset[Pair] = frozenset()
     """Item/warehouse pairs it reads besides those in the gateway's own events."""
+    backorder_fill_seconds: float = 5.0
+    """The backorder filler's interval (decision 170)."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ class Settings:
                 plan_recovery_seconds=read.number("PLAN_RECOVERY_SECONDS"),
                 erp_changes_seconds=read.number("ERP_CHANGES_SECONDS"),
                 erp_changes_watch=read.pairs("ERP_CHANGES_WATCH"),
+                backorder_fill_seconds=read.number("BACKORDER_FILL_SECONDS"),
             ),
             brokers=BrokerSettings(
                 amqp_url=read.optional("AMQP_URL"),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
-from gateway.api.context import reservation_desk
+from gateway.api.context import backorder_desk
 from gateway.api.parser import Blueprint
 from gateway.api.schemas import StockLevelSchema, StockQuery
 from gateway.domain.roles import RESERVATION_ROLES
@@ -20,5 +21,8 @@ blp.before_request(authenticate)
 @blp.problem(404, "Unknown item (inventory.item.not_found)")
 @requires_any_role(*RESERVATION_ROLES)
 def stock_level(sku: str, warehouse_id: str) -> Any:
-    """The item's stock level in one warehouse; `available` is the ATP figure."""
-    return reservation_desk().stock_level(sku, warehouse_id, current_principal())
+    """The item's stock level in one warehouse; `available` is the ATP figure, `backordered`
+    what its OPEN backorders still wait for."""
+    stock = backorder_desk().stock(sku, warehouse_id, current_principal())
+    return {**asdict(stock.level), "available": stock.level.available,
+            "backordered": stock.backordered}  # fmt: skip

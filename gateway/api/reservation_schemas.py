@@ -40,6 +40,10 @@ class ReservationCreateSchema(Schema):
     priority = strict_integer(validate=validate.Range(0, 99), load_default=DEFAULT_PRIORITY)
     expires_at = LegacyTimestamp(data_key="expiresAt", load_default=None)
     override = fields.Boolean(load_default=False)
+    allow_partial = fields.Boolean(
+        data_key="allowPartial", load_default=False,
+        metadata={"description": "Reserve what is available, backorder the rest"},
+    )  # fmt: skip
 
     @post_load
     def draft(self, data: dict[str, Any], **_: Any) -> ReservationDraft:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
-from gateway.api.context import reservation_desk, unit_of_work
+from gateway.api.backorder_schemas import (
+    ReservationCreatedSchema,
+    partial_answer,
+    partial_answer_of_plan,
+)
+from gateway.api.context import backorder_desk, reservation_desk, unit_of_work
 from gateway.api.idempotency import idempotent, request_reference
 from gateway.api.parser import Blueprint
 from gateway.api.reservation_schemas import (
@@ -40,15 +45,27 @@ def _made(plan: WritePlan) -> list[Reservation]:
     return [reservation_from_payload(step.result or {}) for step in plan.steps]
 
 
+def _created(plan: WritePlan) -> Any:
+    """A create's answer from its plan; a partial one's backorder as far as it was kept."""
+    if "partial" not in plan.summary:
+        return _made(plan)[0]
+    return partial_answer_of_plan(plan, backorder_desk())
+
+
 @blp.post("/reservations")
 @blp.arguments(ReservationCreateSchema)
-@blp.response(201, ReservationSchema)
+@blp.response(201, ReservationCreatedSchema)
 @blp.problem(409, "inventory.reservation.insufficient_stock")
 @requires_any_role(*RESERVATION_ROLES)
-@idempotent(final_answer=lambda plan: _made(plan)[0])
+@idempotent(final_answer=_created)
 def create_reservation(draft: ReservationDraft) -> Any:
-    """Reserve stock: available drops, on-hand does not. Honours `Idempotency-Key`."""
-    return reservation_desk().reserve(draft, current_principal(), fresh_reference(), unit_of_work())
+    """Reserve stock: available drops, on-hand does not. Honours `Idempotency-Key`. With
+    `allowPartial`, what is available is reserved and the rest backordered."""
+    caller, reference = current_principal(), fresh_reference()
+    if draft.allow_partial:
+        made = backorder_desk().reserve_partial(draft, caller, reference, unit_of_work())
+        return partial_answer(made)
+    return reservation_desk().reserve(draft, caller, reference, unit_of_work())
 
 
 @blp.post("/reservations/batch")

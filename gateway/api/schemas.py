@@ -104,6 +104,9 @@ class StockLevelSchema(Schema):
     allow_negative_stock = fields.Boolean(data_key="allowNegativeStock")
     min_stock_level = exact_decimal(data_key="minStockLevel")
     reorder_point = exact_decimal(data_key="reorderPoint")
+    backordered = exact_decimal(
+        metadata={"description": "What OPEN backorders wait for (stock view only)"}
+    )
 
 
 class StockQuery(Schema):

@@ -19,6 +19,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "inventory.item.not_found": 404,
     "inventory.reservation.not_found": 404,
     "inventory.reservation.target_not_found": 404,
+    "inventory.backorder.not_found": 404,
     "request.not_found": 404,
     "credential.not_found": 404,
     "subscription.not_found": 404,
@@ -26,6 +27,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "inventory.reservation.insufficient_stock": 409,
     "inventory.reservation.already_released": 409,
     "inventory.reservation.already_closed": 409,
+    "inventory.backorder.not_open": 409,
     "idempotency.in_progress": 409,
     "workorder.update_in_progress": 409,
     "workorder.precondition_failed": 412,
@@ -130,6 +132,16 @@ class ReservationAlreadyReleased(GatewayError):
 class ReservationAlreadyClosed(GatewayError):
     code = "inventory.reservation.already_closed"
     title = "Reservation already closed"
+
+
+class BackorderNotFound(GatewayError):
+    code = "inventory.backorder.not_found"
+    title = "Backorder not found"
+
+
+class BackorderNotOpen(GatewayError):
+    code = "inventory.backorder.not_open"
+    title = "Backorder no longer open"
 
 
 class InvalidQuantity(GatewayError):

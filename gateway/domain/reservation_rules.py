@@ -64,6 +64,8 @@ class ReservationDraft:
     lot: str | None = None
     expires_at: datetime | None = None
     override: bool = False
+    allow_partial: bool = False
+    """Reserve what is available and backorder the rest (decision 170)."""
 
 
 def reservation_request(

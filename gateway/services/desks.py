@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from gateway.domain.backorders import Backorder, BackorderSearch
 from gateway.domain.model import (
     Consumption,
     Page,
@@ -20,7 +21,8 @@ from gateway.domain.model import (
 )
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.domain.shortages import Shortage
-from gateway.services import reservations
+from gateway.services import backorders, reservations
+from gateway.services.backorder_ports import BackorderBook
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
 from gateway.services.reservation_batch import reserve_all
 from gateway.services.shortages import shortage_page
@@ -92,6 +94,39 @@ class ReservationDesk:
         self, search: ReservationSearch, caller: Caller, offset: int, limit: int
     ) -> Page[Shortage]:
         return shortage_page(search, caller, self.inventory, offset, limit)
+
+
+@dataclass(frozen=True)
+class BackorderDesk:
+    """Partial reservations and their backorders (issue 15.2, decision 170)."""
+
+    inventory: InventoryPort
+    work_orders: WorkOrderPort
+    book: BackorderBook
+    overrides_allowed: bool = True
+    clock: Clock = field(default=utc_now)
+
+    def reserve_partial(
+        self, draft: ReservationDraft, caller: Caller, reference: str, uow: UnitOfWork
+    ) -> backorders.PartialReservation:
+        ports = (self.inventory, self.work_orders, self.book)
+        return backorders.reserve_partial(draft, caller, reference, ports, uow, self.clock(),
+                                          self.overrides_allowed)  # fmt: skip
+
+    def get(self, backorder_id: str, caller: Caller) -> Backorder:
+        return backorders.visible_backorder(backorder_id, caller, self.book)
+
+    def search(
+        self, search: BackorderSearch, caller: Caller, offset: int, limit: int
+    ) -> Page[Backorder]:
+        return backorders.list_backorders(search, caller, self.book, offset, limit)
+
+    def cancel(self, backorder_id: str, caller: Caller, uow: UnitOfWork) -> Backorder:
+        return backorders.cancel(backorder_id, caller, self.book, uow, self.clock())
+
+    def stock(self, sku: str, warehouse_id: str, caller: Caller) -> backorders.StockWithBackorders:
+        return backorders.stock_with_backorders(sku, warehouse_id, caller, self.inventory,
+                                                self.book)  # fmt: skip
 
 
 @dataclass(frozen=True)

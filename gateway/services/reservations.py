@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
+from typing import Any
 
 from gateway.domain.errors import (
     ItemNotFound,
@@ -94,9 +95,11 @@ def reserve_planned(
     inventory: InventoryPort,
     work_orders: WorkOrderPort,
     uow: UnitOfWork,
+    summary: Mapping[str, Any] | None = None,
 ) -> list[Reservation]:
-    """Reserve every request or none, as one durable plan; the reservations made, in order."""
-    made = _run_reserve_plan(requests, caller, inventory, work_orders, uow)
+    """Reserve every request or none, as one durable plan; the reservations made, in order.
+    ``summary`` is kept with the plan (a partial create's backorder, decision 170)."""
+    made = _run_reserve_plan(requests, caller, inventory, work_orders, uow, summary)
     if len(made) != 1 or made[0].status is ReservationStatus.OPEN:
         return made
     # A caller's own reference (SOAP) belonged to an earlier attempt that was undone: the
@@ -104,7 +107,7 @@ def reserve_planned(
     # one and needs a reference of its own. (REST references are fresh for every attempt.)
     (request,) = requests
     fresh = replace(request, reference=f"{request.reference[:32]}-{uuid.uuid4().hex[:6]}")
-    return _run_reserve_plan([fresh], caller, inventory, work_orders, uow)
+    return _run_reserve_plan([fresh], caller, inventory, work_orders, uow, summary)
 
 
 def _run_reserve_plan(
@@ -113,6 +116,7 @@ def _run_reserve_plan(
     inventory: InventoryPort,
     work_orders: WorkOrderPort,
     uow: UnitOfWork,
+    summary: Mapping[str, Any] | None = None,
 ) -> list[Reservation]:
     plan = WritePlan(
         id=uuid.uuid4().hex,
@@ -120,7 +124,7 @@ def _run_reserve_plan(
         target_id=requests[0].reference,
         actor=caller.subject,
         steps=tuple(reserve_step(request) for request in requests),
-        summary={"ownerId": requests[0].owner_id},
+        summary={**(summary or {}), "ownerId": requests[0].owner_id},
         correlation_id=uow.correlation_id,
     )
     uow.plans.begin(plan, uow.request_key)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from gateway.store.backorders import BackorderStore
 from gateway.store.database import make_engine, migrate
 from gateway.store.erp_snapshots import ErpSnapshotStore
 from gateway.store.idempotency import IdempotencyStore
@@ -24,6 +25,7 @@ class GatewayStore:
     legacy_clients: LegacyClientStore
     plans: WritePlanJournal
     erp_snapshots: ErpSnapshotStore
+    backorders: BackorderStore
 
     @classmethod
     def open(
@@ -44,6 +46,7 @@ class GatewayStore:
             LegacyClientStore(engine),
             WritePlanJournal(engine, plan_lease, lock_wait),
             ErpSnapshotStore(engine),
+            BackorderStore(engine),
         )
 
     def unit_of_work(self, correlation_id: str | None = None) -> SqlUnitOfWork:

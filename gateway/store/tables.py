@@ -269,3 +269,39 @@ erp_snapshots = Table(
     Column("observed", String(20)),  # a state seen on the last pass, without an event yet
     Column("seen_at", DateTime(timezone=True), nullable=False),
 )
+
+# Backorders (issue 15.2, migration 0009): what partial creates still wait for, and the lease
+# of the process that fills them. Quantities are exact decimal text, as in every payload.
+backorders = Table(
+    "backorders",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("item_sku_id", String(100), nullable=False),
+    Column("warehouse_id", String(50), nullable=False),
+    Column("requested", String(40), nullable=False),
+    Column("quantity", String(40), nullable=False),  # still outstanding
+    Column("type", String(20), nullable=False),
+    Column("source_type", String(20), nullable=False),
+    Column("source_id", String(100), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("owner_id", String(50), nullable=False),
+    Column("created_by", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),  # OPEN | FILLED | CANCELLED | EXPIRED
+    Column("fills", Integer, nullable=False),
+    Column("uom", String(20)),
+    Column("location", String(40)),
+    Column("lot", String(40)),
+    Column("ended_at", DateTime(timezone=True)),
+    Index("backorders_open", "status", "item_sku_id", "warehouse_id"),
+    Index("backorders_by_owner", "owner_id", "status"),
+)
+
+backorder_filler = Table(
+    "backorder_filler",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("holder", String(120), nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=False),
+)
