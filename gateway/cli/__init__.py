@@ -60,7 +60,8 @@ def demo_command(
     configure_logging()
     secret = demo.new_client_secret()
     with demo.running_sandbox(VAR, fixtures, secret) as sandbox:
-        brokers = {"AMQP_URL": amqp_url, "MQTT_URL": mqtt_url}
+        given = {"AMQP_URL": amqp_url, "MQTT_URL": mqtt_url}
+        brokers = {name: url for name, url in given.items() if url}  # the admin TOML has no null
         settings = {**demo.gateway_settings(sandbox, secret), **brokers}
         admin_config = demo.prepare_admin(VAR, {**demo.demo_defaults(), **settings})
         url = f"http://127.0.0.1:{port}"

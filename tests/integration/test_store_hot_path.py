@@ -97,7 +97,9 @@ def test_a_failed_request_frees_its_key_in_its_own_commit(store: GatewayStore) -
     caller, key, claims = "hot-path", uuid.uuid4().hex, store.idempotency
     assert claims.claim(caller, key, "h").outcome is Outcome.PROCEED
     uow = store.unit_of_work()
-    uow.audit.record("hot-path", "reservation.create", "reservation", key, None, None)
+    uow.audit.record(
+        "hot-path", "reservation.create", "reservation", key, None, None, owner_id="PLANT-A"
+    )  # a reservation's entry has its owner, as the app's do
     uow.also_in_transaction(claims.releasing(caller, key))
     uow.commit()
     assert claims.claim(caller, key, "h").outcome is Outcome.PROCEED  # at once, lease or not
