@@ -24,13 +24,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from lxml import etree
-from zeep.xsd import ComplexType
+from zeep.utils import qname_attr
+from zeep.xsd import AnySimpleType, ComplexType
 from zeep.xsd.types.builtins import Decimal as XsdDecimal
 from zeep.xsd.types.builtins import Integer as XsdInteger
 
 from gateway import xml_guard
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XSI_TYPE = f"{{{XSI}}}type"
 BODY = f"{{{SOAP_ENV}}}Body"
 FAULT = f"{{{SOAP_ENV}}}Fault"
 
@@ -137,9 +140,10 @@ def _converter(xsd_type: Any) -> Callable[[str], Any] | None:
 class AnswerReader:
     """Reads one operation's answers; built once per operation from zeep's parsed WSDL."""
 
-    def __init__(self, response: Shape, max_depth: int) -> None:
+    def __init__(self, response: Shape, max_depth: int, schema: Any) -> None:
         self._response = response
         self._max_depth = max_depth
+        self._schema = schema
         self._too_deep = etree.XPath("boolean(/*" + "/*" * max_depth + ")")
 
     def read(self, status: int, body: bytes) -> Any:
@@ -156,7 +160,8 @@ class AnswerReader:
             raise _fault(fault, status)
         if soap_body is None or not len(soap_body):
             raise UnreadableAnswer("the answer has no SOAP body")
-        return self._unwrapped(soap_body[0])
+        typed = XSI.encode() in body and bool(HAS_XSI_TYPE(envelope))
+        return self._unwrapped(soap_body[0], self._schema if typed else None)
 
     def _tree(self, status: int, body: bytes) -> etree._Element:
         try:
@@ -182,8 +187,8 @@ class AnswerReader:
             pass
         return None
 
-    def _unwrapped(self, element: etree._Element) -> Any:
-        record = read_record(element, self._response)
+    def _unwrapped(self, element: etree._Element, schema: Any) -> Any:
+        record = read_record(element, self._response, schema)
         only = self._response.single
         if record is None or only is None:
             return record
@@ -199,10 +204,12 @@ PARSER = etree.XMLParser(
     remove_comments=True,
 )  # fmt: skip
 """One hardened parser for every answer (lxml parsers may be shared by threads)."""
+HAS_XSI_TYPE = etree.XPath("boolean(//@xsi:type)", namespaces={"xsi": XSI})
 
 
-def read_record(element: etree._Element, shape: Shape) -> dict[str, Any] | None:
-    """A complex element as a dict, its children in sequence order; None when it is empty."""
+def read_record(element: etree._Element, shape: Shape, schema: Any = None) -> dict[str, Any] | None:
+    """A complex element as a dict, its children in sequence order; None when it is empty.
+    ``schema``: zeep's, when some element of the answer names its own ``xsi:type``."""
     if not len(element) and not element.attrib:
         return None
     record: dict[str, Any] = {name: [] for name in shape.repeated} if shape.repeated else {}
@@ -217,7 +224,9 @@ def read_record(element: etree._Element, shape: Shape) -> dict[str, Any] | None:
             raise UnreadableAnswer(f"element {child.tag!r} out of sequence")
         position = at
         if nested is not None:
-            value = read_record(child, nested)
+            value = read_record(child, nested, schema)
+        elif schema is not None and child.get(XSI_TYPE) is not None:
+            value = _as_declared(child, schema, convert)
         else:
             value = child.text
             if convert is not None and value is not None:
@@ -227,6 +236,19 @@ def read_record(element: etree._Element, shape: Shape) -> dict[str, Any] | None:
         else:
             record[name] = value
     return record
+
+
+def _as_declared(child: etree._Element, schema: Any, convert: Callable[[str], Any] | None) -> Any:
+    # zeep read a simple element by the type its xsi:type names (an xs:double quantity became a
+    # float, which the translation refuses: decision 011); an unknown name leaves it as declared.
+    declared = schema.get_type(qname_attr(child, XSI_TYPE), fail_silently=True)
+    if not isinstance(declared, AnySimpleType):
+        text = child.text
+        return convert(text) if convert is not None and text is not None else text
+    try:
+        return declared.parse_xmlelement(child, schema)
+    except InvalidOperation:
+        return child.text
 
 
 def _fault(fault: etree._Element | None, status: int) -> Exception:
@@ -241,11 +263,11 @@ def _fault(fault: etree._Element | None, status: int) -> Exception:
 
 
 def readers(
-    operations: Iterable[tuple[str, ComplexType]], namespace: str, max_depth: int
+    operations: Iterable[tuple[str, ComplexType]], namespace: str, max_depth: int, schema: Any
 ) -> dict[str, AnswerReader]:
     """An AnswerReader per operation name, from each operation's answer type."""
     known: dict[int, Shape] = {}
     return {
-        name: AnswerReader(shape_of(answer, namespace, known), max_depth)
+        name: AnswerReader(shape_of(answer, namespace, known), max_depth, schema)
         for name, answer in operations
     }

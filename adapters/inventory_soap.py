@@ -302,5 +302,5 @@ def _answer_readers(location: str, document: Document, max_depth: int) -> dict[s
         if key not in _readers_by_wsdl:
             operations = document.bindings[BINDING].all()
             answers = ((name, op.output.body.type) for name, op in operations.items())
-            _readers_by_wsdl[key] = readers(answers, NAMESPACE, max_depth)
+            _readers_by_wsdl[key] = readers(answers, NAMESPACE, max_depth, document.types)
         return _readers_by_wsdl[key]

@@ -16,6 +16,7 @@ import zeep.exceptions
 from zeep.helpers import serialize_object
 from zeep.wsdl.utils import etree_to_string
 
+from adapters import legacy_inventory as legacy
 from adapters.inventory_answers import (
     FailedStatus,
     LegacyFault,
@@ -29,7 +30,7 @@ from adapters.inventory_soap import (
     _answer_readers,
     parsed_wsdl,
 )
-from adapters.legacy_inventory import PlantClock
+from adapters.legacy_inventory import LegacyDataError, PlantClock
 from gateway.domain.model import ReleaseReason
 from tests.fakes import FakeTokens
 
@@ -55,6 +56,8 @@ ITEMBAL = (
     "<t:ITEMNO>RM-1002</t:ITEMNO><t:STKTRK>Y</t:STKTRK>"
     f"<t:BALANCES><t:WHSBAL>{WHSBAL}</t:WHSBAL></t:BALANCES>"
 )
+DOUBLE = '<t:QTY xmlns:xs="http://www.w3.org/2001/XMLSchema" xsi:type="xs:double">'
+STRING = DOUBLE.replace("xs:double", "xs:string")
 TRN = "<t:TRN><t:QTY>-2</t:QTY></t:TRN>"
 
 
@@ -83,6 +86,8 @@ READABLE = {
     "nil fields": ("GetReservation", reservation_with("<t:LOC/>", '<t:LOC xsi:nil="true"/>')),
     "a padded decimal": ("GetReservation", reservation_with("1.500", " 1.500\n")),
     "an integer zeep could not read": ("GetReservation", reservation_with(">50<", ">5.0<")),
+    "a quantity typed xs:double": ("GetReservation", reservation_with("<t:QTY>", DOUBLE)),
+    "a quantity typed xs:string": ("GetReservation", reservation_with("<t:QTY>", STRING)),
     "a record without fields": ("GetReservation", answer("GetReservation", "")),
 }  # fmt: skip
 UNEXPECTED = {
@@ -137,6 +142,13 @@ def test_quantities_are_exact_decimals_and_priorities_integers() -> None:
 def test_a_decimal_the_answer_garbles_is_left_as_text_for_the_translation_to_refuse() -> None:
     record = read("GetReservation", reservation_with("1.500", "1,5"))
     assert record["QTY"] == "1,5"
+
+
+def test_a_quantity_typed_as_a_double_reads_as_the_float_the_translation_refuses() -> None:
+    record = read("GetReservation", reservation_with("<t:QTY>", DOUBLE))
+    assert isinstance(record["QTY"], float)  # decision 011: refused by legacy.decimal
+    with pytest.raises(LegacyDataError, match="QTY is not a decimal"):
+        legacy.decimal(record["QTY"], "QTY")
 
 
 @pytest.mark.parametrize("case", UNEXPECTED)
