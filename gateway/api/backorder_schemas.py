@@ -14,6 +14,7 @@ from gateway.api.text import Text
 from gateway.domain.backorders import BackorderStatus
 from gateway.domain.payloads import reservation_from_payload
 from gateway.domain.write_plan import WritePlan
+from gateway.services.backorder_batch import BatchLine
 from gateway.services.backorders import PartialReservation
 from gateway.services.desks import BackorderDesk
 
@@ -65,6 +66,26 @@ def partial_answer_of_plan(plan: WritePlan, desk: BackorderDesk) -> dict[str, An
     backorder = desk.book.get(str(partial["backorderId"]))
     return partial_answer(PartialReservation(made, made.quantity, requested - made.quantity,
                                              backorder))  # fmt: skip
+
+
+class BatchLineSchema(Schema):
+    reserved_quantity = exact_decimal(data_key="reservedQuantity")
+    backordered_quantity = exact_decimal(data_key="backorderedQuantity")
+    reservation = fields.Nested(ReservationSchema, allow_none=True)
+    backorder = fields.Nested(BackorderSchema, allow_none=True)
+
+
+class ReservationBatchCreatedSchema(Schema):
+    """The reservations made; with `allowPartial` lines also what each line got."""
+
+    reservations = fields.List(fields.Nested(ReservationSchema))
+    lines = fields.List(fields.Nested(BatchLineSchema))
+
+
+def batch_answer(lines: list[BatchLine]) -> dict[str, Any]:
+    """What ReservationBatchCreatedSchema dumps for a batch with partial lines."""
+    made = [line.reservation for line in lines if line.reservation is not None]
+    return {"reservations": made, "lines": lines}
 
 
 class BackorderQuery(Schema):

@@ -40,8 +40,8 @@ class ReservationCreateSchema(Schema):
     priority = strict_integer(validate=validate.Range(0, 99), load_default=DEFAULT_PRIORITY)
     expires_at = LegacyTimestamp(data_key="expiresAt", load_default=None)
     override = fields.Boolean(load_default=False)
-    allow_partial = fields.Boolean(
-        data_key="allowPartial", load_default=False,
+    allow_partial = fields.Boolean(  # JSON true or false only, not "yes" or 1
+        data_key="allowPartial", load_default=False, truthy={True}, falsy={False},
         metadata={"description": "Reserve what is available, backorder the rest"},
     )  # fmt: skip
 

@@ -6,7 +6,9 @@ from typing import Any
 
 from gateway.api.auth import authenticate, current_principal, requires_any_role
 from gateway.api.backorder_schemas import (
+    ReservationBatchCreatedSchema,
     ReservationCreatedSchema,
+    batch_answer,
     partial_answer,
     partial_answer_of_plan,
 )
@@ -17,7 +19,6 @@ from gateway.api.reservation_schemas import (
     ConsumptionSchema,
     ReservationBatchSchema,
     ReservationCreateSchema,
-    ReservationListSchema,
     ReservationPageSchema,
     ReservationQuery,
 )
@@ -70,12 +71,17 @@ def create_reservation(draft: ReservationDraft) -> Any:
 
 @blp.post("/reservations/batch")
 @blp.arguments(ReservationBatchSchema)
-@blp.response(201, ReservationListSchema)
+@blp.response(201, ReservationBatchCreatedSchema)
 @requires_any_role(*RESERVATION_ROLES)
 @idempotent(final_answer=lambda plan: {"reservations": _made(plan)})
 def create_reservations(batch: dict[str, list[ReservationDraft]]) -> Any:
-    """Reserve every line or none (a failing line cancels the lines already made)."""
+    """Reserve every line or none (a failing line cancels the lines already made); a line with
+    `allowPartial` takes what is available and backorders the rest (see `lines`)."""
     desk, caller = reservation_desk(), current_principal()
+    if any(draft.allow_partial for draft in batch["lines"]):
+        lines = backorder_desk().reserve_lines(batch["lines"], caller, fresh_reference(),
+                                               unit_of_work())  # fmt: skip
+        return batch_answer(lines)
     made = desk.reserve_all(batch["lines"], caller, fresh_reference(), unit_of_work())
     return {"reservations": made}
 

@@ -70,7 +70,7 @@ def reserve_partial(
     reserved = made.quantity if made is not None else ZERO
     backorder = None
     if request.quantity > reserved:
-        backorder = _backorder(backorder_id, request, request.quantity - reserved, now)
+        backorder = new_backorder(backorder_id, request, request.quantity - reserved, now)
         uow.also_in_transaction(book.adding(backorder))
         record(uow, caller.subject, "backorder.create", None, backorder, BACKORDERED)
     return PartialReservation(made, reserved, request.quantity - reserved, backorder)
@@ -103,7 +103,7 @@ def _reserve_what_is_available(
     return None
 
 
-def _backorder(
+def new_backorder(
     backorder_id: str, request: ReservationRequest, quantity: Decimal, now: datetime
 ) -> Backorder:
     return Backorder(

@@ -22,6 +22,7 @@ from gateway.domain.model import (
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.domain.shortages import Shortage
 from gateway.services import backorders, reservations
+from gateway.services.backorder_batch import BatchLine, reserve_lines
 from gateway.services.backorder_ports import BackorderBook
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
 from gateway.services.reservation_batch import reserve_all
@@ -112,6 +113,13 @@ class BackorderDesk:
         ports = (self.inventory, self.work_orders, self.book)
         return backorders.reserve_partial(draft, caller, reference, ports, uow, self.clock(),
                                           self.overrides_allowed)  # fmt: skip
+
+    def reserve_lines(
+        self, drafts: list[ReservationDraft], caller: Caller, reference: str, uow: UnitOfWork
+    ) -> list[BatchLine]:
+        ports = (self.inventory, self.work_orders, self.book)
+        return reserve_lines(drafts, caller, reference, ports, uow, self.clock(),
+                             self.overrides_allowed)  # fmt: skip
 
     def get(self, backorder_id: str, caller: Caller) -> Backorder:
         return backorders.visible_backorder(backorder_id, caller, self.book)

@@ -20,11 +20,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from gateway.background import fill_backorders_once
+from gateway.background import Periodic, fill_backorders_once
 from gateway.domain.model import InventoryTransaction, ReleaseReason, Source, SourceType
 from gateway.services.backorder_filling import BackorderFiller
 from gateway.store import json
 from gateway.store.tables import audit_entries, events
+from tests.gateway_process import wait_for
 from tests.integration.reservation_helpers import create, problem_code, set_available
 
 WAREHOUSE = "W01"  # RM-1228…RM-1230 in W01: pairs no other test reserves
@@ -240,3 +241,59 @@ def test_two_gateway_processes_on_postgresql_fill_each_backorder_once(
              if (r.reference or "").startswith("BO-")]  # fmt: skip
     assert sorted(r.reference for r in fills) == sorted(f"BO-{i}-1" for i in ids)
     assert inventory.get_stock_level(pair, WAREHOUSE).available == 0
+
+
+@pytest.mark.parametrize("pair", ["RM-1222"], indirect=True)
+def test_a_batch_may_allow_partial_lines_and_stays_all_or_nothing(
+    client: FlaskClient, staff_a: dict[str, str], inventory: Any, pair: str
+) -> None:
+    receive(inventory, pair, 5)
+    line = {"itemSkuId": pair, "warehouseId": WAREHOUSE, "type": "SALES", "ownerId": "PLANT-A",
+            "source": {"type": "sales_order", "id": f"SO-{uuid.uuid4().hex[:10]}"}}  # fmt: skip
+    lines = [{**line, "quantity": 2}, {**line, "quantity": 6, "allowPartial": True},
+             {**line, "quantity": 2, "allowPartial": True}]  # fmt: skip
+    answer = client.post("/api/inventory/reservations/batch", json={"lines": lines},
+                         headers=staff_a)  # fmt: skip
+    assert answer.status_code == 201, answer.data
+    got = [(n["reservedQuantity"], n["backorderedQuantity"]) for n in answer.get_json()["lines"]]
+    assert got == [(2, 0), (3, 3), (0, 2)]
+    assert [r["quantity"] for r in answer.get_json()["reservations"]] == [2, 3]
+    assert inventory.get_stock_level(pair, WAREHOUSE).available == 0
+    too_much = [{**line, "quantity": 1}, {**line, "quantity": 4, "allowPartial": True}]
+    refused = client.post("/api/inventory/reservations/batch", json={"lines": too_much},
+                          headers=staff_a)  # fmt: skip
+    assert problem_code(refused) == "inventory.reservation.insufficient_stock"
+    listed = client.get(f"{BACKORDERS}?itemSkuId={pair}", headers=staff_a).get_json()
+    assert sorted(b["quantity"] for b in listed["items"]) == [2, 3]  # the refused batch: none
+
+
+@pytest.mark.parametrize("pair", ["RM-1223"], indirect=True)
+def test_a_keyed_partial_create_repeated_is_answered_once_with_one_backorder(
+    client: FlaskClient, staff_a: dict[str, str], inventory: Any, pair: str
+) -> None:
+    receive(inventory, pair, 1)
+    keyed = {**staff_a, "Idempotency-Key": f"k-{uuid.uuid4().hex}"}
+    first = partial(client, keyed, pair, 3, source={"type": "sales_order", "id": "SO-KEYED"})
+    again = partial(client, keyed, pair, 3, source={"type": "sales_order", "id": "SO-KEYED"})
+    assert again == first and first["backorderedQuantity"] == 2
+    listed = client.get(f"{BACKORDERS}?itemSkuId={pair}", headers=staff_a).get_json()
+    assert listed["total"] == 1
+    bad = create(client, staff_a, sku=pair, warehouseId=WAREHOUSE, allowPartial="yes")
+    assert problem_code(bad) == "request.invalid"
+
+
+@pytest.mark.parametrize("pair", ["RM-1221"], indirect=True)
+def test_the_background_filler_fills_a_backorder_on_its_own_once_stock_arrives(
+    gateway_app: Flask, client: FlaskClient, staff_a: dict[str, str], inventory: Any, pair: str
+) -> None:
+    waiting = partial(client, staff_a, pair, 2)["backorder"]["id"]
+    book = gateway_app.extensions["gateway"].backorders.book
+    loop = Periodic("test-backorder-filler", 0.1, lambda: fill_backorders_once(gateway_app),
+                    on_stop=book.give_up_lease).start()  # fmt: skip
+    try:
+        receive(inventory, pair, 2)
+        wait_for(lambda: backorder(client, staff_a, waiting)["status"] == "FILLED", "the fill")
+    finally:
+        loop.stop()
+    assert inventory.get_stock_level(pair, WAREHOUSE).available == 0
+    assert [e["filledNow"] for e in filled_events(gateway_app, [waiting])] == [2]
