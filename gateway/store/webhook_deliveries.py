@@ -3,6 +3,7 @@ one row per event it attempted (retrying, delivered, dead or sent back for redel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -102,6 +103,18 @@ class DeliveryLedger:
                 moved["cursor"] = delivery.event_id
                 where.append(subs.c.cursor < delivery.event_id)
             connection.execute(update(subs).where(*where).values(**moved))
+
+    def record_delivered(self, deliveries: Sequence[Delivery]) -> None:
+        """First deliveries of one subscription's head events, and its cursor past the last of
+        them, in one transaction."""
+        if not deliveries:
+            return
+        last = max(d.event_id for d in deliveries)
+        with self._engine.begin() as connection:
+            connection.execute(insert(rows), [_values(d) for d in deliveries])
+            connection.execute(update(subs).where(subs.c.id == deliveries[0].subscription_id,
+                                                  subs.c.cursor < last)
+                               .values(cursor=last, retry_at=None))  # fmt: skip
 
     def redeliveries_due(self, subscription: Subscription, now: datetime) -> list[FeedEvent]:
         """Dead letters an admin sent back, whose next attempt is due; oldest first."""

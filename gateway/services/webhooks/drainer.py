@@ -31,6 +31,8 @@ from gateway.services.webhooks.ports import DeliveryObserver, DeliveryTarget
 from gateway.services.webhooks.subscriptions import Webhooks
 
 log = logging.getLogger(__name__)
+FLUSH_EVERY = 50
+"""First deliveries recorded per transaction: a crash sends at most these again (at least once)."""
 
 
 @dataclass
@@ -103,22 +105,38 @@ class WebhookDrainer:
         if retry_at is not None and retry_at > self._webhooks.clock():
             return
         batch = self._webhooks.policy.batch
-        for event in self._webhooks.ledger.pending_events(subscription, batch):
-            if not self._still_held(subscription.id) or not self._deliver(
-                subscription, event, report
-            ):
-                return
+        delivered: list[Delivery] = []  # recorded together, a transaction per FLUSH_EVERY
+        try:
+            pending = self._webhooks.ledger.pending_events(subscription, batch)
+            for index, event in enumerate(pending):
+                if not self._still_held(subscription.id) or not self._deliver(
+                    subscription, event, report, delivered, first=index == 0
+                ):
+                    return
+        finally:
+            self._flush(delivered)
 
-    def _deliver(self, subscription: Subscription, event: FeedEvent, report: DrainReport) -> bool:
-        """The head event; True if the cursor moved past it (delivered or given up)."""
-        attempt, before = self._attempt(subscription, event)
+    def _deliver(
+        self, subscription: Subscription, event: FeedEvent, report: DrainReport,
+        delivered: list[Delivery], first: bool,
+    ) -> bool:  # fmt: skip
+        """The head event; True if the cursor moved past it (delivered or given up). Only the
+        first pending event can have been tried before: the cursor stops at a failed one."""
+        attempt, before = self._attempt(subscription, event, look_up=first)
         now, policy = self._webhooks.clock(), self._webhooks.policy.retry
         delivery = _attempted(before, subscription.id, event, attempt, now,
                               policy.give_up_at(event.at))  # fmt: skip
         if attempt.outcome is Outcome.DELIVERED:
-            self._keep(replace(delivery, state=DeliveryState.DELIVERED, delivered_at=now), True)
+            done = replace(delivery, state=DeliveryState.DELIVERED, delivered_at=now)
+            if before is None:
+                delivered.append(done)
+                if len(delivered) >= FLUSH_EVERY:
+                    self._flush(delivered)
+            else:
+                self._keep(done, True)
             report.delivered += 1
             return True
+        self._flush(delivered)  # the cursor past what went, before this one is kept
         if attempt.outcome is Outcome.GONE:
             return self._gone(subscription, delivery, report)
         report.failed += 1
@@ -152,10 +170,10 @@ class WebhookDrainer:
         return False
 
     def _attempt(
-        self, subscription: Subscription, event: FeedEvent
+        self, subscription: Subscription, event: FeedEvent, look_up: bool = True
     ) -> tuple[Attempt, Delivery | None]:
         hooks = self._webhooks
-        before = hooks.ledger.delivery(subscription.id, event.id)
+        before = hooks.ledger.delivery(subscription.id, event.id) if look_up else None
         secrets = self._signing_secrets(subscription)
         started = time.monotonic()
         attempt = self._targets[subscription.kind].deliver(subscription.url, event, secrets)
@@ -196,6 +214,12 @@ class WebhookDrainer:
         log.warning("webhook %s: event %s given up after %d attempts (dead letter)",
                     subscription.id, delivery.event_id, delivery.attempts)  # fmt: skip
         report.dead += 1
+
+    def _flush(self, delivered: list[Delivery]) -> None:
+        """First deliveries so far, and the cursor past them, in one transaction."""
+        if delivered:
+            self._webhooks.ledger.record_delivered(list(delivered))
+            delivered.clear()
 
     def _keep(
         self, delivery: Delivery, advance: bool, retry_at: datetime | None = None,
