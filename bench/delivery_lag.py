@@ -147,6 +147,9 @@ class _Receiver:
 
 
 class _AmqpConsumer:
+    """A queue bound to every key of the exchange, read in a thread of its own as messages
+    arrive (the lag is taken on arrival)."""
+
     def __init__(self, exchange: str) -> None:
         import pika
 
@@ -157,15 +160,25 @@ class _AmqpConsumer:
         self._queue = self._channel.queue_declare("", exclusive=True).method.queue
         self._channel.queue_bind(self._queue, exchange, routing_key="#")
         self._lags: list[float] = []
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._consume, daemon=True)
+        self._thread.start()
+
+    def _consume(self) -> None:
+        for method, _, body in self._channel.consume(self._queue, auto_ack=True,
+                                                     inactivity_timeout=0.2):  # fmt: skip
+            if self._stopping.is_set():
+                break
+            if method is not None:
+                self._lags.append(_lag(body))
+        self._channel.cancel()
 
     def lags(self) -> list[float]:
-        while True:
-            method, _, body = self._channel.basic_get(self._queue, auto_ack=True)
-            if method is None:
-                return self._lags
-            self._lags.append(_lag(body))
+        return list(self._lags)
 
     def close(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=30)
         self._channel.exchange_delete(self._exchange)
         self._connection.close()
 
