@@ -56,6 +56,8 @@ class Backorder:
     location: str | None = None
     lot: str | None = None
     ended_at: datetime | None = None
+    filling: str | None = None
+    """The reference of a fill that may have landed upstream without being recorded here."""
 
     @property
     def filled(self) -> Decimal:
@@ -80,7 +82,12 @@ class Backorder:
         left = max(self.quantity - made.quantity, ZERO)
         status = BackorderStatus.OPEN if left > 0 else BackorderStatus.FILLED
         ended = None if left > 0 else now
-        return replace(self, quantity=left, fills=self.fills + 1, status=status, ended_at=ended)
+        return replace(self, quantity=left, fills=self.fills + 1, status=status, ended_at=ended,
+                       filling=None)  # fmt: skip
+
+    def marked(self) -> Backorder:
+        """The backorder with its next fill in flight (kept before the reserve is made)."""
+        return replace(self, filling=self.fill_reference())
 
     def ended(self, status: BackorderStatus, now: datetime) -> Backorder:
         if self.status is not BackorderStatus.OPEN:

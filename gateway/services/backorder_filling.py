@@ -3,8 +3,9 @@
 One process at a time, by a lease (as the ERP change detector's, decision 161), and every fill
 is fenced by it: the fill's backorder change commits only while this process still holds it.
 Each fill is a reserve through a durable write plan, on the reference the backorder and its fill
-number give (``Backorder.fill_reference``); before reserving, the filler looks that reference up,
-so a fill that landed for a process that died or lost its lease is counted, never made twice.
+number give (``Backorder.fill_reference``), which the backorder row keeps as "in flight" before
+the reserve is made; a pass looks in-flight references up first (one call per pair), so a fill
+that landed for a process that died or lost its lease is counted, never made twice.
 Its audit entry and ``InventoryBackorderFilled`` event (deduplicated on the backorder and fill
 number) commit with the backorder's change and the plan's end.
 """
@@ -88,46 +89,62 @@ class BackorderFiller:
 
     def _fill_pair(self, sku: str, warehouse: str, group: list[Backorder], now: datetime) -> int:
         try:
+            group, made = self._settle_marked(group, now)
             available = self._inventory.get_stock_level(sku, warehouse).available
         except GatewayError as error:
             log.warning("cannot read %s in %s for its backorders: %s", sku, warehouse, error.code)
             return 0
-        made = 0
         for backorder, share in fills(group, available):
             if not self._fill(backorder, share, now):
                 break
             made += 1
         return made
 
+    def _settle_marked(self, group: list[Backorder], now: datetime) -> tuple[list[Backorder], int]:
+        """Fills in flight when their process died or lost the lease: counted where they landed
+        (one lookup for the pair's marked backorders), else made again on the same reference."""
+        marked = [b for b in group if b.filling is not None]
+        if not marked:
+            return group, 0
+        sources = sorted({b.source.id for b in marked})
+        landed = {r.reference: r for r in self._inventory.list_reservations_by_sources(sources)}
+        settled = {}
+        for backorder in marked:
+            made = landed.get(backorder.filling)
+            if made is not None:
+                settled[backorder.id] = self._record_fill(self._new_uow(), backorder, made, now)
+        return [settled.get(b.id, b) for b in group], len(settled)
+
     def _fill(self, backorder: Backorder, share: Decimal, now: datetime) -> bool:
+        marked = backorder.marked()
+        if marked.filling != backorder.filling:  # kept before the reserve, so a crash is found
+            uow = self._new_uow()
+            uow.also_in_transaction(self._book.changing(backorder, marked, fenced=True))
+            self._commit(uow)
         uow = self._new_uow()
-        made = self._landed(backorder)
-        if made is None:
-            summary = {"backorderFill": {"backorderId": backorder.id, "fill": backorder.fills + 1}}
-            try:
-                request = backorder.fill_request(share)
-                made = reserve_planned([request], FILLER_CALLER, self._inventory,
-                                       self._work_orders, uow, summary)[0]  # fmt: skip
-            except GatewayError as error:  # insufficient after all, or upstream trouble
-                if not isinstance(error, InsufficientStock):
-                    log.warning("backorder %s not filled: %s", backorder.id, error.code)
-                self._commit(uow)  # the failed plan's end
-                return False
+        summary = {"backorderFill": {"backorderId": backorder.id, "fill": backorder.fills + 1}}
+        try:
+            request = marked.fill_request(share)
+            made = reserve_planned([request], FILLER_CALLER, self._inventory,
+                                   self._work_orders, uow, summary)[0]  # fmt: skip
+        except GatewayError as error:  # insufficient after all, or upstream trouble
+            if not isinstance(error, InsufficientStock):
+                log.warning("backorder %s not filled: %s", backorder.id, error.code)
+            self._commit(uow)  # the failed plan's end
+            return False
+        self._record_fill(uow, marked, made, now)
+        return True
+
+    def _record_fill(
+        self, uow: UnitOfWork, backorder: Backorder, made: Reservation, now: datetime
+    ) -> Backorder:
         after = backorder.after_fill(made, now)
         uow.also_in_transaction(self._book.changing(backorder, after, fenced=True))
         extra = {"reservation": reservation_payload(made), "filledNow": made.quantity}
         record(uow, FILLER, "backorder.fill", backorder, after, FILLED, extra,
                dedupe_key=f"{FILLED}:{backorder.id}:{after.fills}")  # fmt: skip
         self._commit(uow)
-        return True
-
-    def _landed(self, backorder: Backorder) -> Reservation | None:
-        """The reservation of this fill, if an earlier attempt made it upstream."""
-        reference = backorder.fill_reference()
-        for reservation in self._inventory.list_reservations_by_sources([backorder.source.id]):
-            if reservation.reference == reference:
-                return reservation
-        return None
+        return after
 
     def _commit(self, uow: UnitOfWork) -> None:
         try:

@@ -108,7 +108,7 @@ class BackorderStore:
                        backorders.c.status == before.status.value,
                        backorders.c.fills == before.fills)
                 .values(quantity=str(after.quantity), status=after.status.value,
-                        fills=after.fills, ended_at=after.ended_at)
+                        fills=after.fills, ended_at=after.ended_at, filling=after.filling)
             ).rowcount  # fmt: skip
             if not changed:
                 raise BackorderNotOpen(f"Backorder {before.id} changed meanwhile")
@@ -184,7 +184,7 @@ def _row(b: Backorder) -> dict[str, Any]:
         "source_type": b.source.type.value, "source_id": b.source.id, "priority": b.priority,
         "owner_id": b.owner_id, "created_by": b.created_by, "created_at": b.created_at,
         "expires_at": b.expires_at, "status": b.status.value, "fills": b.fills, "uom": b.uom,
-        "location": b.location, "lot": b.lot, "ended_at": b.ended_at,
+        "location": b.location, "lot": b.lot, "ended_at": b.ended_at, "filling": b.filling,
     }  # fmt: skip
 
 
@@ -198,5 +198,5 @@ def _backorder(row: Any) -> Backorder:
         priority=int(row.priority), owner_id=row.owner_id, created_by=row.created_by,
         created_at=created, expires_at=as_utc(row.expires_at),
         status=BackorderStatus(row.status), fills=int(row.fills), uom=row.uom,
-        location=row.location, lot=row.lot, ended_at=as_utc(row.ended_at),
+        location=row.location, lot=row.lot, ended_at=as_utc(row.ended_at), filling=row.filling,
     )  # fmt: skip

@@ -294,6 +294,7 @@ backorders = Table(
     Column("location", String(40)),
     Column("lot", String(40)),
     Column("ended_at", DateTime(timezone=True)),
+    Column("filling", String(40)),  # the reference of a fill in flight, until it commits
     Index("backorders_open", "status", "item_sku_id", "warehouse_id"),
     Index("backorders_by_owner", "owner_id", "status"),
 )

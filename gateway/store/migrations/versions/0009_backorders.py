@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("location", sa.String(40)),
         sa.Column("lot", sa.String(40)),
         sa.Column("ended_at", sa.DateTime(timezone=True)),
+        sa.Column("filling", sa.String(40)),
     )
     op.create_index("backorders_open", "backorders", ["status", "item_sku_id", "warehouse_id"])
     op.create_index("backorders_by_owner", "backorders", ["owner_id", "status"])
