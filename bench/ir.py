@@ -76,7 +76,12 @@ class _Runner:
 
     def per_request(self, workload: Workload) -> float:
         """Instructions per request of the workload's measured loop."""
-        self.up.can(workload.inventory, workload.workorders)
+        self.up.can({}, {})  # the warm-up meets the real services; the driver then sets these
+        describe = self.up.sandbox.describe
+        workload.job["canned"] = {
+            "inventory": {"url": describe["inventoryAdminUrl"], "answers": workload.inventory},
+            "workorders": {"url": describe["workOrdersAdminUrl"], "answers": workload.workorders},
+        }
         count = max(1, round(workload.count * self.scale))
         out = self.state / f"cg-{uuid.uuid4().hex[:8]}"
         command = ["valgrind", "--tool=callgrind", "--dump-before=getppid",
@@ -151,15 +156,16 @@ def listing(r: _Runner) -> Row:
     answer = r.up.soap_answer(page)
     pages = LISTED_RESERVATIONS // PAGE
     path = f"/api/inventory/reservations?offset=0&limit={PAGE}"
-    job = r.gateway(path=path, token=r.token((LISTING_OWNER,)))
+    warmup = f"/api/inventory/reservations?offset=0&limit={PAGE // 50}"  # the same code, cheaper
+    job = r.gateway(path=path, warmup_path=warmup, token=r.token((LISTING_OWNER,)))
     canned = {"SearchReservations": answer}
-    gateway = pages * r.per_request(Workload("get", 2, job, warmup=1, inventory=canned))
+    gateway = pages * r.per_request(Workload("get", 1, job, warmup=2, inventory=canned))
     lxml_job = {"bodies": [answer], "records": [RSV]}
     floor = pages * r.per_request(Workload("lxml", 4, lxml_job, warmup=1))
     return _row(f"Listing {LISTED_RESERVATIONS:,} reservations ({pages} pages of {PAGE})",
                 gateway, 2.5 * floor, f"lxml parse + dicts {_mega(floor)}",
                 {"lxmlIr": floor, "ratio": round(gateway / floor, 2)},
-                target=f"≤ 2.5× lxml = {_mega(2.5 * floor)}")  # fmt: skip
+                target=f"≤ 2.5× lxml = {_mega(2.5 * floor)}", per="listing")  # fmt: skip
 
 
 def workorder(r: _Runner) -> Row:
@@ -171,8 +177,10 @@ def workorder(r: _Runner) -> Row:
     work_order = r.up.work_order_answer(order)
     inventory = {"ListReservationsBySources": by_sources, "GetBalances": balances}
     workorders = {"get_work_order": work_order}
-    job = r.gateway(path=f"/api/work-orders/{order}/reservations", token=r.token())
-    gateway = r.per_request(Workload("get", 2, job, warmup=1, inventory=inventory,
+    warmup = f"/api/work-orders/{work_order_id(1)}/reservations"  # the same code, cheaper
+    job = r.gateway(path=warmup.replace(work_order_id(1), order), warmup_path=warmup,
+                    token=r.token())  # fmt: skip
+    gateway = r.per_request(Workload("get", 1, job, warmup=1, inventory=inventory,
                                      workorders=workorders))  # fmt: skip
     records = [RSV, RSV.replace("RSV", "ITEMBAL")]
     floor_job = {"bodies": [by_sources, balances], "records": records, "json": [work_order]}
@@ -182,9 +190,9 @@ def workorder(r: _Runner) -> Row:
 
 
 def _row(measure: str, ir: float, limit: float, floors: str, numbers: dict[str, Any],
-         target: str | None = None) -> Row:  # fmt: skip
+         target: str | None = None, per: str = "request") -> Row:  # fmt: skip
     return Row(
-        measure=f"{measure}, Ir per request",
+        measure=f"{measure}: Ir per {per}",
         result=f"gateway {_mega(ir)} (floor: {floors})",
         target=target or f"≤ {_mega(limit)}",
         met=ir <= limit,

@@ -1,7 +1,7 @@
 """``python -m bench.ir_driver MEASURE WARMUP COUNT``: one workload, run under callgrind.
 
 The gateway runs in this process behind Flask's test client (no inbound socket); its upstream
-is the sandbox in another process, answering canned answers (``bench/ir.py`` sets them). The
+is the sandbox in another process, answering canned answers in the loop (set after warm-up). The
 measured loop sits between two ``os.getppid()`` calls: callgrind, started with
 ``--dump-before=getppid``, writes the loop's instructions as a part of their own, so start-up,
 imports and warm-up fall outside the count. The job is the JSON file ``BENCH_IR_JOB`` names.
@@ -27,11 +27,22 @@ def main(argv: list[str]) -> int:
     work = WORKLOADS[measure](job)
     for number in range(warmup):
         work(10**9 + number)
+    _install_canned(job.get("canned", {}))
     os.getppid()  # callgrind dumps here: what came before is not counted
     for number in range(count):
         work(number)
     os.getppid()  # and here: the part between is the loop
     return 0
+
+
+def _install_canned(canned: dict[str, dict[str, Any]]) -> None:
+    """The sandbox's canned answers for the loop: the warm-up ran against its real service,
+    so a cheaper warm-up request (``warmup_path``) gets a cheaper answer."""
+    import requests
+
+    for upstream in canned.values():
+        answers = {"canned_answers": upstream["answers"]}
+        requests.put(upstream["url"] + "/faults", json=answers, timeout=60).raise_for_status()
 
 
 def _gateway(job: dict[str, Any]) -> Any:
@@ -46,8 +57,15 @@ def _checked(answer: Any, status: int) -> None:
 
 
 def _gateway_get(job: dict[str, Any]) -> Work:
+    """GET the job's path; warm-up calls (numbered from 10**9) GET ``warmup_path`` if given, a
+    cheaper request through the same code."""
     client, headers = _gateway(job), {"Authorization": f"Bearer {job['token']}"}
-    return lambda number: _checked(client.get(job["path"], headers=headers), 200)
+    warmup = job.get("warmup_path", job["path"])
+
+    def get(number: int) -> None:
+        _checked(client.get(warmup if number >= 10**9 else job["path"], headers=headers), 200)
+
+    return get
 
 
 def _gateway_create(job: dict[str, Any]) -> Work:
