@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from gateway.domain.backorders import Backorder, partial_split
+from gateway.domain.errors import ItemNotStockTracked
 from gateway.domain.model import Reservation, ReservationRequest
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.services.backorder_ports import BackorderBook
@@ -78,6 +79,8 @@ def _what_to_reserve(
         pair = (request.item_sku_id, request.warehouse_id)
         if pair not in room:
             level = inventory.get_stock_level(*pair)
+            if draft.allow_partial and not level.stock_tracked:
+                raise ItemNotStockTracked(f"Item {pair[0]} is not stock-tracked")
             room[pair] = None if level.allow_negative_stock else level.available
         left, quantity = room[pair], request.quantity
         if left is not None:

@@ -24,7 +24,12 @@ from gateway.domain.backorders import (
     ensure_may_cancel,
     partial_split,
 )
-from gateway.domain.errors import BackorderNotFound, InsufficientStock, ItemNotFound
+from gateway.domain.errors import (
+    BackorderNotFound,
+    InsufficientStock,
+    ItemNotFound,
+    ItemNotStockTracked,
+)
 from gateway.domain.model import Page, Reservation, ReservationRequest, StockLevel
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.services.backorder_ports import BackorderBook
@@ -86,6 +91,8 @@ def _reserve_what_is_available(
 ) -> Reservation | None:
     for attempt in range(ATTEMPTS):
         level = inventory.get_stock_level(request.item_sku_id, request.warehouse_id)
+        if not level.stock_tracked:  # nothing to wait for: refused as a whole create is
+            raise ItemNotStockTracked(f"Item {request.item_sku_id} is not stock-tracked")
         if request.override or level.allow_negative_stock:
             now_quantity = request.quantity
         else:

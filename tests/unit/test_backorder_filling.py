@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.domain.backorders import BackorderStatus
+from gateway.domain.errors import ItemNotStockTracked
 from gateway.domain.model import Item, StockLevel
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.services.backorder_filling import BackorderFiller
@@ -123,3 +124,14 @@ def test_a_pass_that_lost_its_lease_commits_nothing_and_the_next_holder_counts_t
     assert kept is not None and (kept.status, kept.filling) == (BackorderStatus.OPEN, None)
     assert filler(fake, store, store.backorders).run_once() == 1
     assert fake.level("A", "W01").available == 0 and filled(store) == 1
+
+
+def test_an_item_that_is_not_stock_tracked_is_refused_not_backordered(
+    fake: FakeInventory, store: GatewayStore
+) -> None:
+    fake.items["S"] = Item("S", "service", "EA", False, False)
+    uow = store.unit_of_work()
+    with pytest.raises(ItemNotStockTracked):
+        reserve_partial(replace(draft("1"), item_sku_id="S"), PLANNER, "GW-REF-2",
+                        (fake, FakeWorkOrders({}), store.backorders), uow, NOW, True)  # fmt: skip
+    assert store.backorders.backordered("S", "W01") == 0
