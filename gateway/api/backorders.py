@@ -28,6 +28,7 @@ def list_backorders(offset: int, limit: int, **criteria: Any) -> Any:
 
 @blp.get("/backorders/<id:backorder_id>")
 @blp.response(200, BackorderSchema)
+@blp.problem(404, "inventory.backorder.not_found")
 @requires_any_role(*RESERVATION_ROLES)
 def get_backorder(backorder_id: str) -> Any:
     """One backorder; another owner's is not found."""
@@ -36,6 +37,8 @@ def get_backorder(backorder_id: str) -> Any:
 
 @blp.put("/backorders/<id:backorder_id>/cancel")
 @blp.response(200, BackorderSchema)
+@blp.problem(404, "inventory.backorder.not_found")
+@blp.problem(409, "inventory.backorder.not_open")
 @requires_any_role(*RESERVATION_ROLES)
 @idempotent
 def cancel_backorder(backorder_id: str) -> Any:
