@@ -43,7 +43,10 @@ class DestinationPolicy:
         cls, hosts: Sequence[str], networks: Sequence[str], allow_loopback: bool
     ) -> DestinationPolicy:
         return cls(
-            tuple(host.lower().rstrip(".") for host in hosts),
+            tuple(
+                ("." if host.startswith(".") else "") + ascii_name(host.lstrip("."))
+                for host in hosts
+            ),
             tuple(ipaddress.ip_network(network, strict=False) for network in networks),
             allow_loopback,
         )
@@ -59,12 +62,12 @@ class DestinationPolicy:
 
     def refusal(self, address: Address) -> str | None:
         """Why ``address`` is refused, or None if a delivery may go there."""
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
+        if isinstance(address, ipaddress.IPv6Address):  # an IPv4 address inside: that one
+            address = address.ipv4_mapped or address.sixtofour or address
         if address.is_loopback:
             return None if self.allow_loopback else "loopback"
-        for kind in ("link_local", "multicast", "unspecified", "reserved"):
-            if getattr(address, f"is_{kind}"):
+        for kind in ("link_local", "site_local", "multicast", "unspecified", "reserved"):
+            if getattr(address, f"is_{kind}", False):
                 return kind.replace("_", "-")
         if self.allowed_networks:
             inside = any(address in network for network in self.allowed_networks)
@@ -89,6 +92,15 @@ class Destination:
         return name if SCHEMES[self.scheme] == self.port else f"{name}:{self.port}"
 
 
+def ascii_name(host: str) -> str:
+    """The name as resolved and sent (Host header, SNI): lower case, IDNA for a non-ASCII one,
+    no trailing dot; DestinationRefused if it is no valid name."""
+    try:
+        return host.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise DestinationRefused(f"{host!r} is not a valid host name") from None
+
+
 class DestinationGuard:
     """Checks webhook URLs against the policy (at registration and before every delivery)."""
 
@@ -104,7 +116,7 @@ class DestinationGuard:
             raise DestinationRefused("A webhook URL is http:// or https:// with a host")
         if parts.username is not None or parts.password is not None:
             raise DestinationRefused("A webhook URL may not carry credentials")
-        host = parts.hostname.lower().rstrip(".")
+        host = ascii_name(parts.hostname)
         try:
             port = parts.port or SCHEMES[scheme]
         except ValueError:

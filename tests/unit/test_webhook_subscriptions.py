@@ -70,6 +70,14 @@ def guard(
         ("http://v6.example.com/hook", "loopback"),
         ("http://[::1]:9000/hook", "loopback"),
         ("http://0.0.0.0/hook", "unspecified"),
+        ("http://[::ffff:169.254.169.254]/", "link-local"),
+        ("http://[2002:7f00:1::1]/hook", "loopback"),  # 6to4 around 127.0.0.1
+        ("http://[2002:a9fe:a9fe::]/hook", "link-local"),  # 6to4 around 169.254.169.254
+        ("http://[fec0::1]/hook", "site-local"),
+        ("http://[fd00::1]/hook", "private"),
+        ("http://[fe80::1]/hook", "link-local"),
+        ("http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/", "localhost"),
+        ("http://a..example.com/", "not a valid host name"),
         ("ftp://hooks.example.com/hook", "http:// or https://"),
         ("https://user:pw@hooks.example.com/hook", "credentials"),
         ("https://nowhere.invalid/hook", "does not resolve"),
