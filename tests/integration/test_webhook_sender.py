@@ -3,6 +3,7 @@ redirects, an answer cap and a read timeout (adapters/webhook_sender.py)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -11,6 +12,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from adapters.webhook_destinations import DestinationGuard, DestinationPolicy
 from adapters.webhook_sender import StandardWebhookSender
@@ -173,3 +176,71 @@ def test_https_checks_the_certificate_against_the_name_while_connected_to_the_ad
         "SSLError",
         "SSLCertVerificationError",
     ), wrong.error
+
+
+@contextmanager
+def dripping(first: bytes) -> Iterator[str]:
+    """A raw target that reads the request, sends ``first``, then one byte every 0.2 s (each
+    well within the read timeout) until the block ends or the sender hangs up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            try:
+                conn.sendall(first)
+                while not stop.wait(0.2):
+                    conn.sendall(b"x")
+            except OSError:
+                pass
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/hooks"
+    finally:
+        stop.set()
+        listener.close()
+
+
+@pytest.mark.parametrize(
+    ("first", "outcome"),
+    [
+        (b"HTTP/1.1 200 OK\r\nX-Slow: ", Outcome.FAILED),  # the headers never end
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n", Outcome.DELIVERED),
+    ],
+)
+def test_a_target_dripping_its_answer_is_cut_at_the_deadline(
+    first: bytes, outcome: Outcome
+) -> None:
+    """Connect 0.5 s + read 1 s: the attempt ends by then, whatever the target keeps sending,
+    so a slow target cannot hold back the subscriptions the drainer serves after it."""
+    guard = DestinationGuard(DestinationPolicy.of((), (), allow_loopback=True))
+    slow = StandardWebhookSender(guard, connect_timeout=0.5, read_timeout=1.0)
+    attempts: list[Any] = []
+    with dripping(first) as url:
+        started = time.monotonic()
+        worker = threading.Thread(target=lambda: attempts.append(slow.deliver(url, EVENT, SECRETS)))
+        worker.start()
+        worker.join(15)
+        took = time.monotonic() - started
+    assert not worker.is_alive() and took < 4, f"still sending after {took:.1f} s"
+    assert attempts[0].outcome is outcome
+
+
+def test_an_internationalized_host_is_resolved_and_sent_as_its_ascii_name() -> None:
+    """The Host header carries the IDNA name (a Cyrillic host made the sender raise)."""
+    with webhook_receiver() as receiver:
+        port = receiver.url.split(":")[2].split("/")[0]
+        named = sender({"xn--80a.test": ["127.0.0.1"]})
+        attempt = named.deliver(f"http://\u0430.test:{port}/hooks", EVENT, SECRETS)
+    assert attempt.outcome is Outcome.DELIVERED
+    assert receiver.requests[0].headers["host"] == f"xn--80a.test:{port}"
