@@ -58,8 +58,8 @@ def partial_answer(partial: PartialReservation) -> dict[str, Any]:
 
 
 def partial_answer_of_plan(plan: WritePlan, desk: BackorderDesk) -> dict[str, Any]:
-    """A partial create's answer from its plan, finished by another process: the backorder is
-    there when the create's commit made it (decision 170)."""
+    """A partial create's answer from its plan, finished by another process, whose end wrote
+    the backorder (decision 170)."""
     made = reservation_from_payload(plan.steps[-1].result or {})
     partial = plan.summary["partial"]
     requested = Decimal(str(partial["requested"]))

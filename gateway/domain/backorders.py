@@ -8,11 +8,12 @@ another process, or after a crash, makes nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from gateway.domain.errors import BackorderNotOpen, Forbidden
 from gateway.domain.model import (
@@ -20,6 +21,7 @@ from gateway.domain.model import (
     ReservationRequest,
     ReservationType,
     Source,
+    SourceType,
 )
 from gateway.domain.reservation_rules import Caller
 
@@ -96,6 +98,41 @@ class Backorder:
 
     def due_to_expire(self, now: datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
+
+
+def backorder_summary(b: Backorder) -> dict[str, object]:
+    """The backorder a partial create's write plan keeps, to be written when the plan ends done
+    (by the request or by recovery): plain JSON values."""
+    return {
+        "id": b.id, "itemSkuId": b.item_sku_id, "warehouseId": b.warehouse_id,
+        "quantity": str(b.quantity), "type": b.type.value, "sourceType": b.source.type.value,
+        "sourceId": b.source.id, "priority": b.priority, "ownerId": b.owner_id,
+        "createdBy": b.created_by, "createdAt": b.created_at.isoformat(),
+        "expiresAt": None if b.expires_at is None else b.expires_at.isoformat(),
+        "uom": b.uom, "location": b.location, "lot": b.lot,
+    }  # fmt: skip
+
+
+def backorder_from_summary(d: Mapping[str, Any]) -> Backorder:
+    quantity = Decimal(str(d["quantity"]))
+    expires = d.get("expiresAt")
+    return Backorder(
+        id=str(d["id"]), item_sku_id=str(d["itemSkuId"]), warehouse_id=str(d["warehouseId"]),
+        requested=quantity, quantity=quantity, type=ReservationType(d["type"]),
+        source=Source(SourceType(d["sourceType"]), str(d["sourceId"])),
+        priority=int(d["priority"]), owner_id=str(d["ownerId"]), created_by=d.get("createdBy"),
+        created_at=datetime.fromisoformat(str(d["createdAt"])),
+        expires_at=None if expires is None else datetime.fromisoformat(str(expires)),
+        uom=d.get("uom"), location=d.get("location"), lot=d.get("lot"),
+    )  # fmt: skip
+
+
+def backorders_of_plan(summary: Mapping[str, Any]) -> list[Backorder]:
+    """The backorders a partial create's (or batch's) plan writes when it ends done."""
+    kept = ([summary["backorder"]] if "backorder" in summary else []) + list(
+        summary.get("backorders", [])
+    )
+    return [backorder_from_summary(item) for item in kept]
 
 
 def ensure_may_cancel(backorder: Backorder, caller: Caller) -> None:

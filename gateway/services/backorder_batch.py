@@ -2,7 +2,8 @@
 (decision 029), except that a line with ``allowPartial`` asks only for what is available — after
 the batch's earlier lines of the same item and warehouse — and backorders the rest.
 
-The reserves stay one durable plan; a line that can no longer be reserved in full at the legacy
+The reserves stay one durable plan, which keeps the backorders to write when it ends done (by
+this request or by recovery); a line that can no longer be reserved in full at the legacy
 system (another create took the stock between the read and the plan) fails the batch with 409,
 as a whole line would.
 """
@@ -15,12 +16,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from gateway.domain.backorders import Backorder, partial_split
+from gateway.domain.backorders import Backorder, backorder_summary, partial_split
 from gateway.domain.errors import ItemNotStockTracked
 from gateway.domain.model import Reservation, ReservationRequest
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.services.backorder_ports import BackorderBook
-from gateway.services.backorders import BACKORDERED, new_backorder, record
+from gateway.services.backorder_records import record_created
+from gateway.services.backorders import new_backorder
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
 from gateway.services.reservations import checked_request, reserve_planned
 
@@ -50,20 +52,26 @@ def reserve_lines(
                                 now, overrides_allowed)
                 for line, draft in enumerate(drafts)]  # fmt: skip
     asked = _what_to_reserve(drafts, requests, inventory)
+    waiting = [
+        new_backorder(uuid.uuid4().hex[:16], request, request.quantity - quantity, now)
+        if request.quantity > quantity else None
+        for request, quantity in zip(requests, asked, strict=True)
+    ]  # fmt: skip
+    kept = [backorder_summary(b) for b in waiting if b is not None]
     reserving = [replace(r, quantity=q) for r, q in zip(requests, asked, strict=True) if q > 0]
-    made = iter(reserve_planned(reserving, caller, inventory, work_orders, uow) if reserving
-                else [])  # fmt: skip
-    lines = []
-    for request, quantity in zip(requests, asked, strict=True):
-        reservation = next(made) if quantity > 0 else None
-        backorder = None
-        if request.quantity > quantity:
-            backorder = new_backorder(uuid.uuid4().hex[:16], request,
-                                      request.quantity - quantity, now)  # fmt: skip
+    made = iter(
+        reserve_planned(reserving, caller, inventory, work_orders, uow, {"backorders": kept})
+        if reserving else []
+    )  # fmt: skip
+    for backorder in waiting if not reserving else []:  # no plan: written with this commit
+        if backorder is not None:
             uow.also_in_transaction(book.adding(backorder))
-            record(uow, caller.subject, "backorder.create", None, backorder, BACKORDERED)
-        lines.append(BatchLine(quantity, request.quantity - quantity, reservation, backorder))
-    return lines
+            record_created(uow, caller.subject, backorder)
+    return [
+        BatchLine(quantity, request.quantity - quantity, next(made) if quantity > 0 else None,
+                  backorder)
+        for request, quantity, backorder in zip(requests, asked, waiting, strict=True)
+    ]  # fmt: skip
 
 
 def _what_to_reserve(

@@ -30,7 +30,7 @@ from gateway.domain.model import Reservation
 from gateway.domain.payloads import reservation_payload
 from gateway.domain.reservation_rules import Caller
 from gateway.services.backorder_ports import BackorderBook
-from gateway.services.backorders import record
+from gateway.services.backorder_records import record
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
 from gateway.services.reservations import reserve_planned
 

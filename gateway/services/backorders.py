@@ -21,6 +21,7 @@ from gateway.domain.backorders import (
     Backorder,
     BackorderSearch,
     BackorderStatus,
+    backorder_summary,
     ensure_may_cancel,
     partial_split,
 )
@@ -33,11 +34,11 @@ from gateway.domain.errors import (
 from gateway.domain.model import Page, Reservation, ReservationRequest, StockLevel
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.services.backorder_ports import BackorderBook
+from gateway.services.backorder_records import record, record_created
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
 from gateway.services.reservations import checked_request, reserve_planned, stock_level
 
 ATTEMPTS = 5
-BACKORDERED = "InventoryBackordered"
 CANCELLED = "InventoryBackorderCancelled"
 
 
@@ -66,29 +67,37 @@ def reserve_partial(
     now: datetime,
     overrides_allowed: bool,
 ) -> PartialReservation:
-    """Reserve what is available of ``draft`` (never more), backorder the rest."""
+    """Reserve what is available of ``draft`` (never more), backorder the rest.
+
+    With something to reserve, the backorder rides in the reserve's write plan and is written
+    when the plan ends done, by this request or by recovery (gateway/store/write_plans.py);
+    with nothing to reserve, it is written with this request's commit.
+    """
     inventory, work_orders, book = ports
     request = checked_request(draft, caller, reference, inventory, work_orders, now,
                               overrides_allowed)  # fmt: skip
     backorder_id = uuid.uuid4().hex[:16]
-    made = _reserve_what_is_available(request, caller, inventory, work_orders, uow, backorder_id)
+    made = _reserve_what_is_available(request, caller, (inventory, work_orders), uow,
+                                      backorder_id, now)  # fmt: skip
     reserved = made.quantity if made is not None else ZERO
     backorder = None
     if request.quantity > reserved:
         backorder = new_backorder(backorder_id, request, request.quantity - reserved, now)
-        uow.also_in_transaction(book.adding(backorder))
-        record(uow, caller.subject, "backorder.create", None, backorder, BACKORDERED)
+        if made is None:
+            uow.also_in_transaction(book.adding(backorder))
+            record_created(uow, caller.subject, backorder)
     return PartialReservation(made, reserved, request.quantity - reserved, backorder)
 
 
 def _reserve_what_is_available(
     request: ReservationRequest,
     caller: Caller,
-    inventory: InventoryPort,
-    work_orders: WorkOrderPort,
+    upstream: tuple[InventoryPort, WorkOrderPort],
     uow: UnitOfWork,
     backorder_id: str,
+    now: datetime,
 ) -> Reservation | None:
+    inventory, work_orders = upstream
     for attempt in range(ATTEMPTS):
         level = inventory.get_stock_level(request.item_sku_id, request.warehouse_id)
         if not level.stock_tracked:  # nothing to wait for: refused as a whole create is
@@ -101,7 +110,12 @@ def _reserve_what_is_available(
             return None
         attempt_request = replace(request, quantity=now_quantity,
                                   reference=f"{request.reference[:36]}-{attempt}")  # fmt: skip
-        summary = {"partial": {"requested": str(request.quantity), "backorderId": backorder_id}}
+        summary: dict[str, Any] = {
+            "partial": {"requested": str(request.quantity), "backorderId": backorder_id}
+        }
+        if now_quantity < request.quantity:
+            rest = new_backorder(backorder_id, request, request.quantity - now_quantity, now)
+            summary["backorder"] = backorder_summary(rest)
         try:
             return reserve_planned([attempt_request], caller, inventory, work_orders, uow,
                                    summary)[0]  # fmt: skip
@@ -160,34 +174,3 @@ def stock_with_backorders(
     if level.owner_id is None:
         raise ItemNotFound(f"No item {sku}")
     return StockWithBackorders(level, book.backordered(sku, warehouse_id))
-
-
-def backorder_payload(b: Backorder) -> dict[str, Any]:
-    """A backorder as events, audit entries and answers show it."""
-    return {
-        "backorderId": b.id, "itemSkuId": b.item_sku_id, "warehouseId": b.warehouse_id,
-        "requestedQuantity": b.requested, "quantity": b.quantity,
-        "filledQuantity": b.filled, "type": b.type.value,
-        "source": {"type": b.source.type.value, "id": b.source.id}, "priority": b.priority,
-        "ownerId": b.owner_id, "createdBy": b.created_by, "createdAt": b.created_at,
-        "expiresAt": b.expires_at, "status": b.status.value, "fills": b.fills,
-        "endedAt": b.ended_at,
-    }  # fmt: skip
-
-
-def record(
-    uow: UnitOfWork,
-    actor: str,
-    action: str,
-    before: Backorder | None,
-    after: Backorder,
-    event: str,
-    extra: dict[str, Any] | None = None,
-    dedupe_key: str | None = None,
-) -> None:
-    payload = {**backorder_payload(after), **(extra or {})}
-    uow.audit.record(actor, action, "backorder", after.id,
-                     None if before is None else backorder_payload(before), payload,
-                     owner_id=after.owner_id)  # fmt: skip
-    uow.events.publish(event, after.id, payload, owner_id=after.owner_id,
-                       dedupe_key=dedupe_key or f"{event}:{after.id}")  # fmt: skip

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.domain import undo
+from gateway.domain.backorders import backorders_of_plan
 from gateway.domain.errors import GatewayError
 from gateway.domain.model import Reservation
 from gateway.domain.payloads import consumption_from_payload, reservation_from_payload
@@ -25,6 +26,7 @@ from gateway.domain.write_plan import (
     StepState,
     WritePlan,
 )
+from gateway.services.backorder_records import record_created
 from gateway.services.change_records import record_change, snapshot
 from gateway.services.ports import UnitOfWork
 
@@ -54,6 +56,9 @@ def record_plan(uow: UnitOfWork, plan: WritePlan) -> None:
     _record_summary(uow, plan)
     for step in plan.steps:
         _record_step(uow, plan, step)
+    if plan.state is PlanState.DONE:  # written by the plan's end (decision 170)
+        for backorder in backorders_of_plan(plan.summary):
+            record_created(uow, plan.actor, backorder)
 
 
 def record_outbox_compensation(

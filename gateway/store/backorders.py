@@ -164,6 +164,15 @@ class BackorderStore:
             and until > utc_now()  # fmt: skip
 
 
+def insert_if_absent(connection: Connection, backorder: Backorder) -> None:
+    """Write ``backorder`` unless a row with its id exists (a plan's end may run twice)."""
+    found = connection.execute(
+        select(backorders.c.id).where(backorders.c.id == backorder.id)
+    ).first()
+    if found is None:
+        connection.execute(insert(backorders).values(_row(backorder)))
+
+
 def _criteria(search: BackorderSearch) -> list[Any]:
     where: list[Any] = []
     if search.item_sku_id is not None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from gateway.domain.backorders import backorders_of_plan
 from gateway.domain.write_plan import (
     Compensation,
     PlanError,
@@ -25,6 +26,7 @@ from gateway.domain.write_plan import (
 )
 from gateway.observability.metrics import COMPENSATION_CONFLICTS, WRITE_PLANS_ENDED
 from gateway.store import json
+from gateway.store.backorders import insert_if_absent
 from gateway.store.database import utc_now
 from gateway.store.json import as_utc
 from gateway.store.tables import idempotency_records, outbox, work_order_locks, write_plans
@@ -87,6 +89,9 @@ class WritePlanJournal:
                 _UPDATE_PLAN, {"w_id": plan.id, **self._row(plan, now), "finished_at": now}
             )
             connection.execute(_FREE_LOCK, {"w_id": plan.id})
+            if plan.state is PlanState.DONE:  # a partial create's backorders (decision 170)
+                for backorder in backorders_of_plan(plan.summary):
+                    insert_if_absent(connection, backorder)
             WRITE_PLANS_ENDED.labels(plan.operation, plan.state.value).inc()
             conflicts = sum(step.state is StepState.CONFLICT for step in plan.steps)
             COMPENSATION_CONFLICTS.inc(conflicts)

@@ -19,6 +19,8 @@ from gateway.domain.model import Item, StockLevel
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.services.backorder_filling import BackorderFiller
 from gateway.services.backorders import reserve_partial
+from gateway.services.plan_recovery import recover_one
+from gateway.services.plan_runner import PlanPorts
 from gateway.store.backorders import BackorderStore
 from gateway.store.gateway_store import GatewayStore
 from gateway.store.tables import events
@@ -135,3 +137,23 @@ def test_an_item_that_is_not_stock_tracked_is_refused_not_backordered(
         reserve_partial(replace(draft("1"), item_sku_id="S"), PLANNER, "GW-REF-2",
                         (fake, FakeWorkOrders({}), store.backorders), uow, NOW, True)  # fmt: skip
     assert store.backorders.backordered("S", "W01") == 0
+
+
+def test_a_partial_create_whose_process_died_after_the_reserve_keeps_its_backorder(
+    fake: FakeInventory, store: GatewayStore
+) -> None:
+    uow = store.unit_of_work()  # never committed: the process dies after the reserve
+    made = reserve_partial(draft("10"), PLANNER, "GW-REF-3", (fake, FakeWorkOrders({}),
+                           store.backorders), uow, NOW, True)  # fmt: skip
+    assert made.backorder is not None and store.backorders.get(made.backorder.id) is None
+    (plan,) = uow.ended_plans
+    ports = PlanPorts(fake, FakeWorkOrders({}), store.plans)
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    assert recover_one(plan.id, store.plans, ports, store.unit_of_work, later) is not None
+    kept = store.backorders.get(made.backorder.id)
+    assert kept is not None and (kept.quantity, kept.status) == (6, BackorderStatus.OPEN)
+    with store.engine.connect() as connection:
+        backordered = connection.execute(
+            select(events.c.id).where(events.c.type == "InventoryBackordered")
+        ).all()
+    assert len(backordered) == 1 and fake.level("A", "W01").available == 0
