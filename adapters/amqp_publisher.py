@@ -3,13 +3,17 @@ persistent messages, publisher confirms (issue 14.2).
 
 The routing key is ``<owner>.<event type>.<item>``, each part with the characters that would
 change its meaning (``.`` separates words; ``*`` and ``#`` are wildcards in binding keys)
-replaced by ``_``. A message is delivered once the broker confirmed it; anything else — no
+replaced by ``_``, and an owner or item id longer than ``PART_BYTES`` cut there and ended with a
+hash of the whole id (the key stays under AMQP's 255 bytes, distinct per id; a longer key was
+refused, so the event failed every attempt until given up, holding back every later one). A
+message is delivered once the broker confirmed it; anything else — no
 connection, a cut connection, a nack — is an attempt that failed, tried again by the drainer
 (the feed keeps the event). Nothing here raises.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -27,13 +31,24 @@ from gateway.domain.webhooks import Attempt, FeedEvent, Outcome
 log = logging.getLogger(__name__)
 PERSISTENT = 2
 NOT_A_WORD = re.compile(r"[.*#\s]")
+PART_BYTES = 100
+"""At most this much (UTF-8) of an owner or item id in a routing key or topic."""
+
+
+def bounded(part: str, limit: int = PART_BYTES) -> str:
+    """``part``, or if longer than ``limit`` bytes its start and ``~`` and a hash of all of it."""
+    if len(part.encode(errors="surrogatepass")) <= limit:
+        return part
+    digest = hashlib.sha256(part.encode(errors="surrogatepass")).hexdigest()[:16]
+    start = part.encode(errors="replace")[: limit - len(digest) - 1]
+    return start.decode(errors="ignore") + "~" + digest
 
 
 def routing_key(event: FeedEvent) -> str:
     """``<owner>.<event type>.<item>``: a consumer binds e.g. ``PLANT-A.InventoryReserved.*``."""
     item = str(event.payload.get("itemSkuId") or "none")
-    return ".".join(NOT_A_WORD.sub("_", part) for part in (event.owner_id or "none",
-                                                           event.type, item))  # fmt: skip
+    return ".".join(NOT_A_WORD.sub("_", bounded(part)) for part in (event.owner_id or "none",
+                                                                    event.type, item))  # fmt: skip
 
 
 def message_body(event: FeedEvent) -> bytes:

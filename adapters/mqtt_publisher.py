@@ -4,14 +4,14 @@
 
 A message is delivered once the broker acknowledged it (PUBACK); no connection, a cut one or no
 PUBACK in time is an attempt that failed, tried again by the drainer from the feed. A topic level
-never carries ``/``, ``+``, ``#`` or NUL from an owner id (replaced by ``_``). Nothing here
-raises.
+never carries ``/``, ``+``, ``#``, a control character, a noncharacter or a lone surrogate from an
+owner id (replaced by ``_``: Mosquitto drops a client that publishes them, so the event would
+fail until given up), nor more than ``PART_BYTES`` of it. Nothing here raises.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import uuid
 from collections.abc import Sequence
@@ -22,17 +22,30 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from adapters.amqp_publisher import message_body
+from adapters.amqp_publisher import bounded, message_body
 from gateway.domain.credentials import Secret
 from gateway.domain.webhooks import Attempt, FeedEvent, Outcome
 
 log = logging.getLogger(__name__)
-NOT_A_LEVEL = re.compile(r"[/+#\x00]")
+
+
+def _refused(char: str) -> bool:
+    """What Mosquitto refuses in a topic (control characters, surrogates, noncharacters) and
+    what would change a topic's meaning (``/``, ``+``, ``#``)."""
+    code = ord(char)
+    return (
+        char in "/+#" or code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF
+        or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+    )  # fmt: skip
+
+
+def _level(text: str) -> str:
+    return "".join("_" if _refused(char) else char for char in text)
 
 
 def topic(prefix: str, event: FeedEvent) -> str:
     """``<prefix>/<owner>/reservations/<event type>``."""
-    owner = NOT_A_LEVEL.sub("_", event.owner_id or "none")
+    owner = _level(bounded(event.owner_id or "none"))
     return f"{prefix}/{owner}/reservations/{event.type}"
 
 

@@ -195,3 +195,36 @@ def test_the_topic_and_routing_key_of_an_event_without_owner_or_item() -> None:
                      payload={})  # fmt: skip
     assert routing_key(bare) == "none.InventoryCompensationConflict.none"
     assert topic("p", bare) == "p/none/reservations/InventoryCompensationConflict"
+
+
+HOSTILE = [
+    ("PLANT-A", "x" * 300), ("PLANT-A", "é" * 200), ("o" * 70_000, "SKU-1"),
+    ("PL\tA", "SKU\x00#"), ("PL\x7fA\x85", "SKU-1"), ("PL\ufdd0A\U0001fffe", "SKU-1"),
+]  # fmt: skip
+"""Owner and item ids the API or the ERP may hand on: too long for an AMQP routing key (255
+bytes) or an MQTT topic (65,535), or with characters Mosquitto refuses in a topic."""
+
+
+def test_hostile_owner_and_item_ids_are_published_not_retried_forever(
+    exchange: tuple[str, Any], subscriber: tuple[str, queue.Queue[Any]]
+) -> None:
+    """A routing key or topic the broker refuses would fail the attempt every time, holding back
+    every later event of every owner until the first is given up (a dead letter)."""
+    name, channel = exchange
+    prefix, messages = subscriber
+    amqp = AmqpPublisher(AMQP.format(port=RABBITMQ[1]), name, timeout=5)
+    mqtts = MqttPublisher(f"mqtt://{MOSQUITTO[0]}:{MOSQUITTO[1]}", prefix, timeout=5)
+    events = [event(n, owner=owner, item=item) for n, (owner, item) in enumerate(HOSTILE, 1)]
+    try:
+        published = [(amqp.deliver("", e, ()), mqtts.deliver("", e, ())) for e in events]
+    finally:
+        amqp.close()
+        mqtts.close()
+    assert all(a.outcome is m.outcome is Outcome.DELIVERED for a, m in published), published
+    keys = [method.routing_key for method, _, _ in received(channel, len(HOSTILE))]
+    assert all(len(key.encode()) <= 255 and key.count(".") == 2 for key in keys), keys
+    assert len(set(keys)) == len(keys)
+    topics = [messages.get(timeout=60).topic for _ in HOSTILE]
+    assert all(t.startswith(prefix + "/") and t.count("/") == prefix.count("/") + 3
+               and len(t.encode()) < 1000 for t in topics), topics  # fmt: skip
+    assert routing_key(events[0]) == routing_key(events[0])  # the same key for the same item
