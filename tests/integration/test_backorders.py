@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from gateway.background import Periodic, fill_backorders_once
 from gateway.domain.model import InventoryTransaction, ReleaseReason, Source, SourceType
 from gateway.services.backorder_filling import BackorderFiller
 from gateway.store import json
-from gateway.store.tables import audit_entries, events
+from gateway.store.tables import audit_entries, backorder_filler, events
 from tests.gateway_process import wait_for
 from tests.integration.reservation_helpers import create, problem_code, set_available
 
@@ -44,12 +44,19 @@ def manager_a(mint: Callable[..., str]) -> dict[str, str]:
 
 @pytest.fixture
 def pair(
-    client: FlaskClient, manager_a: dict[str, str], inventory: Any, request: pytest.FixtureRequest
+    gateway_app: Flask,
+    client: FlaskClient,
+    manager_a: dict[str, str],
+    inventory: Any,
+    request: pytest.FixtureRequest,
 ) -> Iterator[str]:
     """The test's item, nothing available in W01; its backorders cancelled and reservations
-    released afterwards (the sandbox outlives each database)."""
+    released afterwards (the sandbox outlives each database). A filler lease another test's
+    gateway left in the shared database is ended, so this test's passes run."""
     sku = request.param
     set_available(inventory, sku, WAREHOUSE, Decimal(0))
+    with gateway_app.extensions["gateway"].store.engine.begin() as connection:
+        connection.execute(update(backorder_filler).values(lease_until=datetime.now(UTC)))
     yield sku
     page = client.get(f"{BACKORDERS}?itemSkuId={sku}&status=OPEN&limit=500", headers=manager_a)
     for backorder in page.get_json()["items"]:
