@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from gateway.auth.passwords import HashCost
 from gateway.auth.throttle import ThrottlePolicy
@@ -187,9 +188,9 @@ class Settings:
                 backorder_fill_seconds=read.number("BACKORDER_FILL_SECONDS"),
             ),
             brokers=BrokerSettings(
-                amqp_url=read.optional("AMQP_URL"),
+                amqp_url=read.broker_url("AMQP_URL"),
                 amqp_exchange=read.text("AMQP_EXCHANGE"),
-                mqtt_url=read.optional("MQTT_URL"),
+                mqtt_url=read.broker_url("MQTT_URL"),
                 mqtt_topic_prefix=read.text("MQTT_TOPIC_PREFIX").strip("/"),
             ),
             max_request_bytes=read.integer("MAX_CONTENT_LENGTH"),
@@ -334,6 +335,22 @@ class _Reader:
     def optional(self, name: str) -> str | None:
         value = self.values.get(name)
         return None if value is None or value == "" else str(value)
+
+    def broker_url(self, name: str) -> str | None:
+        """A URL with a host (and a port that is a number, if any); an error never shows it (a
+        password in the place of a port was in urlsplit's error, at startup and in logs)."""
+        value = self.optional(name)
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            valid = bool(parts.hostname) and (parts.port is None or parts.port > 0)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise SettingError(f"{name} must be a URL with a host and a numeric port, if any "
+                               "(its value is not shown: it may carry a password)")  # fmt: skip
+        return value
 
     def integer(self, name: str) -> int:
         return self._as(name, lambda v: v if isinstance(v, int) and not isinstance(v, bool)
