@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -188,3 +189,24 @@ def test_only_the_subscriptions_owners_and_types_are_delivered(
     mine = publish(store, 1)
     drainer(hooks, target, observer).drain_once()
     assert [event.aggregate_id for _, event, _ in target.attempts] == mine
+
+
+def test_a_subscription_failing_with_an_error_does_not_hold_back_the_others(
+    hooks: Webhooks, store: GatewayStore, target: FakeTarget, observer: Observer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Its secret no longer opens (a master key dropped too soon): that one waits, the others
+    are delivered in the same pass, and its lease is given back."""
+    broken, working = subscription(hooks), subscription(hooks)
+    publish(store, 2)
+    opened = hooks.subscriptions.signing_secrets
+
+    def signing_secrets(subscription_id: str, now: datetime) -> Any:
+        if subscription_id == broken:
+            raise RuntimeError("the secret does not open")
+        return opened(subscription_id, now)
+
+    monkeypatch.setattr(hooks.subscriptions, "signing_secrets", signing_secrets)
+    assert drainer(hooks, target, observer).drain_once().delivered == 2
+    assert len(target.attempts) == 2 and hooks.get(working, None).cursor > 0
+    assert hooks.ledger.claim(broken, "b", datetime.now(UTC), timedelta(minutes=1))

@@ -75,6 +75,8 @@ class WebhookDrainer:
                 current = hooks.subscriptions.get(listed.id, hooks.clock())  # after the claim
                 if current is not None and current.kind in self._targets:
                     self._drain(current, report)
+            except Exception:  # this one waits for the next pass; the others go on now
+                log.exception("webhook %s: its deliveries stopped on an error", listed.id)
             finally:
                 hooks.ledger.release(listed.id, self.holder)
         return report
