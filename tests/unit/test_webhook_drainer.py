@@ -210,3 +210,32 @@ def test_a_subscription_failing_with_an_error_does_not_hold_back_the_others(
     assert drainer(hooks, target, observer).drain_once().delivered == 2
     assert len(target.attempts) == 2 and hooks.get(working, None).cursor > 0
     assert hooks.ledger.claim(broken, "b", datetime.now(UTC), timedelta(minutes=1))
+
+
+def test_a_slow_but_answering_target_gives_way_to_the_others_within_a_pass(
+    hooks: Webhooks, store: GatewayStore, clock: Clock, observer: Observer
+) -> None:
+    """Each attempt to the slow target takes 10 s (within the attempt deadline, answered 204):
+    its subscription yields once its pass has taken ``pass_budget`` (30 s), so the next
+    subscription is not held for the slow one's whole batch; it goes on next pass."""
+    slow_url, quick_url = "http://127.0.0.1:9/slow", "http://127.0.0.1:9/quick"
+    for url in (slow_url, quick_url):  # the slow one first: the drainer visits it first
+        clock.advance(timedelta(seconds=1))
+        hooks.subscribe(NewSubscription(url, frozenset(EVENT_TYPES), frozenset({"PLANT-A"})),
+                        "test", None, BufferedAuditLog())  # fmt: skip
+    publish(store, 10)
+
+    class SlowTarget(FakeTarget):
+        def deliver(self, url: str, event: Any, secrets: Any) -> Any:
+            if url == slow_url:
+                clock.advance(timedelta(seconds=10))
+            return super().deliver(url, event, secrets)
+
+    target = SlowTarget()
+    worker = drainer(hooks, target, observer)
+    worker.drain_once()
+    sent = [url for url, _, _ in target.attempts]
+    assert sent.count(quick_url) == 10 and 1 <= sent.count(slow_url) <= 4, sent.count(slow_url)
+    while worker.drain_once().delivered:
+        pass
+    assert [url for url, _, _ in target.attempts].count(slow_url) == 10

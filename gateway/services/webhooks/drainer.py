@@ -98,10 +98,12 @@ class WebhookDrainer:
 
     def _drain(self, subscription: Subscription, report: DrainReport) -> None:
         self._secrets.pop(subscription.id, None)  # read again each pass (a rotation shows)
-        for event in self._webhooks.ledger.redeliveries_due(subscription, self._webhooks.clock()):
-            if not self._still_held(subscription.id) or not self._redeliver(
-                subscription, event, report
-            ):
+        hooks = self._webhooks
+        until = hooks.clock() + hooks.policy.pass_budget  # then the next subscription's turn
+        for index, event in enumerate(hooks.ledger.redeliveries_due(subscription, hooks.clock())):
+            if (index and hooks.clock() >= until) or not self._still_held(subscription.id):
+                return
+            if not self._redeliver(subscription, event, report):
                 return
         retry_at = self._webhooks.ledger.retry_at(subscription.id)
         if retry_at is not None and retry_at > self._webhooks.clock():
@@ -111,6 +113,8 @@ class WebhookDrainer:
         try:
             pending = self._webhooks.ledger.pending_events(subscription, batch)
             for index, event in enumerate(pending):
+                if index and hooks.clock() >= until:
+                    return
                 if not self._still_held(subscription.id) or not self._deliver(
                     subscription, event, report, delivered, first=index == 0
                 ):

@@ -39,6 +39,9 @@ class WebhookPolicy:
     """How long a replaced secret goes on signing (both signatures are sent meanwhile)."""
     lease: timedelta
     batch: int = 100
+    pass_budget: timedelta = timedelta(seconds=30)
+    """How long one subscription may keep the drainer in a pass before the next one's turn (a
+    slow target answering every event just within the attempt deadline held all the others)."""
 
 
 class Webhooks:
