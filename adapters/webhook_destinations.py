@@ -110,6 +110,8 @@ class DestinationGuard:
 
     def check(self, url: str) -> Destination:
         """The destination ``url`` names, every address checked; DestinationRefused if not."""
+        if any(char <= " " or "\x7f" <= char <= "\x9f" for char in url):
+            raise DestinationRefused("A webhook URL has no spaces or control characters")
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in SCHEMES or not parts.hostname:

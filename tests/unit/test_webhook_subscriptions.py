@@ -78,6 +78,10 @@ def guard(
         ("http://[fe80::1]/hook", "link-local"),
         ("http://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/", "localhost"),
         ("http://a..example.com/", "not a valid host name"),
+        # urlsplit drops tabs and line breaks: the URL shown (a CLI list line) is not the one used
+        ("https://hooks.example.com\n.evil.example/", "spaces or control characters"),
+        ("https://hooks.example.com/a b", "spaces or control characters"),
+        ("https://hooks.example.com/\x85", "spaces or control characters"),
         ("ftp://hooks.example.com/hook", "http:// or https://"),
         ("https://user:pw@hooks.example.com/hook", "credentials"),
         ("https://nowhere.invalid/hook", "does not resolve"),
