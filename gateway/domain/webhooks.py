@@ -17,14 +17,23 @@ from typing import Any
 
 from gateway.domain.credentials import Secret
 
-EVENT_TYPES = (
+RESERVATION_EVENT_TYPES = (
     "InventoryReserved",
     "InventoryReleased",
     "InventoryConsumed",
     "InventoryExpired",
     "InventoryCompensationConflict",
 )
-"""Every event type the gateway's feed carries (SPEC §5.3, decision 090)."""
+"""A reservation's changes (SPEC §5.3, decision 090); the ERP's own are among them (161)."""
+BACKORDER_EVENT_TYPES = (
+    "InventoryBackordered",
+    "InventoryBackorderFilled",
+    "InventoryBackorderCancelled",
+    "InventoryBackorderExpired",
+)
+"""A backorder's changes (issue 15.2, decision 170); the event's aggregate is the backorder."""
+EVENT_TYPES = RESERVATION_EVENT_TYPES + BACKORDER_EVENT_TYPES
+"""Every event type the gateway's feed carries, so every one a subscriber may ask for."""
 WEBHOOK = "webhook"
 AMQP = "amqp"
 MQTT = "mqtt"

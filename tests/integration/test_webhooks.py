@@ -14,15 +14,25 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from gateway.app import create_app
-from gateway.background import drain_webhooks, sweep_once, webhook_drainer
-from gateway.domain.model import ReservationRequest, ReservationType, Source, SourceType
-from gateway.domain.webhooks import EVENT_TYPES
+from gateway.background import drain_webhooks, fill_backorders_once, sweep_once, webhook_drainer
+from gateway.domain.model import (
+    InventoryTransaction,
+    ReleaseReason,
+    ReservationRequest,
+    ReservationType,
+    Source,
+    SourceType,
+)
+from gateway.domain.webhooks import BACKORDER_EVENT_TYPES, EVENT_TYPES, RESERVATION_EVENT_TYPES
+from gateway.services.backorder_filling import BackorderFiller
 from gateway.services.plan_records import record_conflict
 from gateway.services.webhooks.drainer import WebhookDrainer
+from gateway.store.tables import backorder_filler
 from tests.gateway_process import free_port, wait_for
-from tests.integration.reservation_helpers import create
+from tests.integration.reservation_helpers import create, set_available
 from tests.secret_scan import SecretScan
 from tests.webhook_receiver import Receiver, webhook_receiver
 
@@ -134,7 +144,7 @@ def test_every_event_type_is_delivered_signed_and_in_order_per_reservation(
     assert [t for r, t in seen if r == consumed] == ["InventoryReserved", "InventoryConsumed"]
     assert [t for r, t in seen if r == expired] == ["InventoryExpired"]
     assert [t for r, t in seen if r == conflict] == ["InventoryCompensationConflict"]
-    assert {t for _, t in seen} == set(EVENT_TYPES)
+    assert {t for _, t in seen} == set(RESERVATION_EVENT_TYPES)
     event_ids = [body["data"]["id"] for body in receiver.verified(secret)]
     assert event_ids == sorted(event_ids)  # feed order, hence order per reservation
     assert {body["data"]["origin"] for body in receiver.verified(secret)} == {"gateway"}
@@ -334,3 +344,56 @@ def _publish_events(app: Flask, count: int) -> set[str]:
         uow.commit()
         aggregates.add(aggregate)
     return aggregates
+
+
+def test_a_backorders_changes_are_delivered_too(
+    app: Flask, web: FlaskClient, staff_a: dict[str, str], subscribe: Subscribe,
+    drainer: WebhookDrainer,
+) -> None:  # fmt: skip
+    """Backordered, cancelled, filled and expired: every backorder event type reaches a
+    subscriber, in order per backorder (RM-1220 in W01: an item no other test reserves)."""
+    gateway, sku = app.extensions["gateway"], "RM-1220"
+    inventory = gateway.adapters.inventory
+    set_available(inventory, sku, "W01", Decimal(0))
+    with gateway.store.engine.begin() as connection:  # a lease another test's app left
+        connection.execute(update(backorder_filler).values(lease_until=datetime.now(UTC)))
+
+    def backordered(**extra: Any) -> str:
+        made = create(web, staff_a, sku=sku, warehouseId="W01", quantity=2, allowPartial=True,
+                      **extra)  # fmt: skip
+        assert made.status_code == 201, made.get_json()
+        return str(made.get_json()["backorder"]["id"])
+
+    with webhook_receiver() as receiver:
+        _, secret = subscribe(receiver.url)
+        cancelled = backordered()
+        assert web.put(f"/api/inventory/backorders/{cancelled}/cancel",
+                       headers=staff_a).status_code == 200  # fmt: skip
+        filled = backordered()
+        inventory.post_transaction(InventoryTransaction(
+            reference=f"RCT-{uuid.uuid4().hex[:16]}", item_sku_id=sku, warehouse_id="W01",
+            quantity=Decimal(2), transaction_type="RCT", transaction_date=datetime.now(UTC),
+            source=Source(SourceType.TRANSACTION, "RECEIPT"),
+        ))  # fmt: skip
+        assert fill_backorders_once(app) == 1
+        expired = backordered(expiresAt=(datetime.now(UTC) + timedelta(hours=1)).isoformat())
+        gateway.backorders.book.give_up_lease()
+        later = BackorderFiller(inventory, gateway.adapters.work_orders, gateway.backorders.book,
+                                gateway.store.unit_of_work, timedelta(seconds=30),
+                                clock=lambda: datetime.now(UTC) + timedelta(hours=2))  # fmt: skip
+        later.run_once()
+        mine = {cancelled, filled, expired}
+        delivered_until(drainer, lambda: len(ids_of(receiver, secret, mine)) >= 6, "6 events")
+        seen = ids_of(receiver, secret, mine)
+    for reservation in inventory.list_reservations(sku, "W01"):
+        if reservation.status.value == "OPEN":
+            inventory.release(reservation.id, ReleaseReason.RELEASED)
+
+    assert [t for b, t in seen if b == cancelled] == ["InventoryBackordered",
+                                                       "InventoryBackorderCancelled"]  # fmt: skip
+    assert [t for b, t in seen if b == filled] == ["InventoryBackordered",
+                                                    "InventoryBackorderFilled"]  # fmt: skip
+    assert [t for b, t in seen if b == expired] == ["InventoryBackordered",
+                                                     "InventoryBackorderExpired"]  # fmt: skip
+    assert {t for _, t in seen} == set(BACKORDER_EVENT_TYPES)
+    assert set(EVENT_TYPES) == set(RESERVATION_EVENT_TYPES) | set(BACKORDER_EVENT_TYPES)
