@@ -202,7 +202,7 @@ def _broker_workers(app: Flask) -> list[Periodic]:
 
 
 def _draining(name: str, seconds: float, drainer: WebhookDrainer) -> Periodic:
-    return Periodic(name, seconds, lambda: drain_webhooks(drainer))
+    return Periodic(name, seconds, lambda: drain_webhooks(drainer), on_stop=drainer.close)
 
 
 def _credential_watcher(app: Flask) -> Periodic:

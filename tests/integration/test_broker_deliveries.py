@@ -29,6 +29,7 @@ from tests.gateway_process import wait_for
 from tests.integration.reservation_helpers import create
 
 AMQP = "amqp://guest:guest@127.0.0.1:{port}/%2F"
+Keep = Callable[[list[WebhookDrainer]], list[WebhookDrainer]]
 
 
 class Consumers:
@@ -116,6 +117,20 @@ def broker_app(settings: dict[str, Any], url: str, world: tuple[Consumers, Relay
     })  # fmt: skip
 
 
+@pytest.fixture
+def closed_afterwards() -> Iterator[Callable[[list[WebhookDrainer]], list[WebhookDrainer]]]:
+    """Drainers whose broker connections are closed when the test ends."""
+    made: list[WebhookDrainer] = []
+
+    def keep(drainers: list[WebhookDrainer]) -> list[WebhookDrainer]:
+        made.extend(drainers)
+        return drainers
+
+    yield keep
+    for drainer in made:
+        drainer.close()
+
+
 def drained_until(drainers: list[WebhookDrainer], consumers: Consumers,
                   done: Callable[[], bool], what: str) -> None:  # fmt: skip
     def step() -> bool:
@@ -150,11 +165,11 @@ def of(received: list[tuple[str, dict[str, Any]]], ids: list[str]) -> list[tuple
 
 def test_every_change_reaches_both_brokers_in_order_with_its_routing_key_and_topic(
     gateway_settings: dict[str, Any], fresh_url: str, staff_a: dict[str, str],
-    world: tuple[Consumers, Relay, Relay],
+    world: tuple[Consumers, Relay, Relay], closed_afterwards: Keep,
 ) -> None:  # fmt: skip
     consumers = world[0]
     app = broker_app(gateway_settings, fresh_url, world)
-    drainers = broker_drainers_of(app)
+    drainers = closed_afterwards(broker_drainers_of(app))
     made = changes(app, staff_a, 3)
     expected = [(rid, kind) for rid in made for kind in ("InventoryReserved", "InventoryReleased")]
 
@@ -177,11 +192,11 @@ def test_every_change_reaches_both_brokers_in_order_with_its_routing_key_and_top
 
 def test_a_broker_cut_mid_run_loses_nothing_and_holds_back_only_itself(
     gateway_settings: dict[str, Any], fresh_url: str, staff_a: dict[str, str],
-    world: tuple[Consumers, Relay, Relay],
+    world: tuple[Consumers, Relay, Relay], closed_afterwards: Keep,
 ) -> None:  # fmt: skip
     consumers, amqp_link, _ = world
     app = broker_app(gateway_settings, fresh_url, world)
-    drainers = broker_drainers_of(app)
+    drainers = closed_afterwards(broker_drainers_of(app))
     before = changes(app, staff_a, 2)
     drained_until(drainers, consumers, lambda: len(of(consumers.amqp, before)) >= 4, "4 on AMQP")
 
@@ -209,11 +224,11 @@ def own_postgres() -> Iterator[str]:
 @pytest.mark.postgres
 def test_two_processes_on_one_postgresql_publish_each_event_once_per_broker(
     gateway_settings: dict[str, Any], own_postgres: str, staff_a: dict[str, str],
-    world: tuple[Consumers, Relay, Relay],
+    world: tuple[Consumers, Relay, Relay], closed_afterwards: Keep,
 ) -> None:  # fmt: skip
     consumers = world[0]
     apps = [broker_app(gateway_settings, own_postgres, world) for _ in (1, 2)]
-    drainers = [d for app in apps for d in broker_drainers_of(app)]
+    drainers = closed_afterwards([d for app in apps for d in broker_drainers_of(app)])
     made = changes(apps[0], staff_a, 10)
     stop = threading.Event()
 

@@ -62,6 +62,13 @@ class WebhookDrainer:
         self._claimed_at: dict[str, float] = {}
         self._secrets: dict[str, list[Secret]] = {}
 
+    def close(self) -> None:
+        """Close the targets' connections (a broker's client and its network thread)."""
+        for target in self._targets.values():
+            close = getattr(target, "close", None)
+            if callable(close):
+                close()
+
     def drain_once(self) -> DrainReport:
         """One pass over every active subscription this drainer can lease."""
         report = DrainReport()
