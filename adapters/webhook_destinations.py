@@ -37,11 +37,14 @@ class DestinationPolicy:
     allowed_hosts: tuple[str, ...] = ()
     allowed_networks: tuple[Network, ...] = ()
     allow_loopback: bool = False
+    allowed_ports: tuple[int, ...] | None = None
+    """None: any port. Loopback, where allowed (the demo, tests), takes any port."""
 
     @classmethod
     def of(
-        cls, hosts: Sequence[str], networks: Sequence[str], allow_loopback: bool
-    ) -> DestinationPolicy:
+        cls, hosts: Sequence[str], networks: Sequence[str], allow_loopback: bool,
+        ports: Sequence[int] | None = None,
+    ) -> DestinationPolicy:  # fmt: skip
         return cls(
             tuple(
                 ("." if host.startswith(".") else "") + ascii_name(host.lstrip("."))
@@ -49,7 +52,14 @@ class DestinationPolicy:
             ),
             tuple(ipaddress.ip_network(network, strict=False) for network in networks),
             allow_loopback,
+            None if ports is None else tuple(ports),
         )
+
+    def port_allowed(self, port: int, addresses: Sequence[Address]) -> bool:
+        """A port in WEBHOOK_ALLOWED_PORTS; any port of an allowed loopback address."""
+        if self.allowed_ports is None or port in self.allowed_ports:
+            return True
+        return self.allow_loopback and all(_inner(a).is_loopback for a in addresses)
 
     def host_allowed(self, host: str) -> bool:
         """An exact name, or ``.example.com`` for every name under it."""
@@ -62,8 +72,7 @@ class DestinationPolicy:
 
     def refusal(self, address: Address) -> str | None:
         """Why ``address`` is refused, or None if a delivery may go there."""
-        if isinstance(address, ipaddress.IPv6Address):  # an IPv4 address inside: that one
-            address = address.ipv4_mapped or address.sixtofour or address
+        address = _inner(address)
         if address.is_loopback:
             return None if self.allow_loopback else "loopback"
         for kind in ("link_local", "site_local", "multicast", "unspecified", "reserved"):
@@ -101,6 +110,13 @@ def ascii_name(host: str) -> str:
         raise DestinationRefused(f"{host!r} is not a valid host name") from None
 
 
+def _inner(address: Address) -> Address:
+    """An IPv4 address inside an IPv6 one (mapped, or 6to4) is checked as itself."""
+    if isinstance(address, ipaddress.IPv6Address):
+        return address.ipv4_mapped or address.sixtofour or address
+    return address
+
+
 class DestinationGuard:
     """Checks webhook URLs against the policy (at registration and before every delivery)."""
 
@@ -126,6 +142,8 @@ class DestinationGuard:
         if not self.policy.host_allowed(host):
             raise DestinationRefused(f"{host} is not in WEBHOOK_ALLOWED_HOSTS")
         addresses = self._addresses(host, port)
+        if not self.policy.port_allowed(port, [ipaddress.ip_address(a) for a in addresses]):
+            raise DestinationRefused(f"Port {port} is not in WEBHOOK_ALLOWED_PORTS")
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return Destination(scheme, host, port, target, addresses)
 

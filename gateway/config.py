@@ -134,6 +134,8 @@ DEFAULTS: dict[str, Any] = {
     # WEBHOOK_MAX_AGE_SECONDS old, then dead-lettered. A rotated secret signs for the grace too.
     "WEBHOOK_ALLOWED_HOSTS": [],
     "WEBHOOK_ALLOWED_NETWORKS": [],
+    # Ports a webhook may be sent to ("*": any); loopback, where allowed, takes any port.
+    "WEBHOOK_ALLOWED_PORTS": ["80", "443", "8080", "8443"],
     "WEBHOOK_ALLOW_LOOPBACK": False,
     "WEBHOOK_CONNECT_TIMEOUT": 3.05,
     "WEBHOOK_READ_TIMEOUT": 10.0,

@@ -145,6 +145,8 @@ class WebhookSettings:
 
     allowed_hosts: tuple[str, ...]
     allowed_networks: tuple[str, ...]
+    allowed_ports: tuple[int, ...] | None
+    """None: any port (WEBHOOK_ALLOWED_PORTS = *)."""
     allow_loopback: bool
     connect_timeout: float
     read_timeout: float
@@ -228,6 +230,7 @@ def _webhooks(read: _Reader) -> WebhookSettings:
     return WebhookSettings(
         allowed_hosts=read.words("WEBHOOK_ALLOWED_HOSTS"),
         allowed_networks=read.words("WEBHOOK_ALLOWED_NETWORKS"),
+        allowed_ports=_ports(read, "WEBHOOK_ALLOWED_PORTS"),
         allow_loopback=read.flag("WEBHOOK_ALLOW_LOOPBACK"),
         connect_timeout=read.number("WEBHOOK_CONNECT_TIMEOUT"),
         read_timeout=read.number("WEBHOOK_READ_TIMEOUT"),
@@ -299,6 +302,19 @@ def _soap(read: _Reader) -> SoapSettings:
         ),
         rate_limit_url=read.optional("RATE_LIMIT_URL"),
     )
+
+
+def _ports(read: _Reader, name: str) -> tuple[int, ...] | None:
+    words = read.words(name)
+    if "*" in words:
+        return None
+    try:
+        ports = tuple(int(word) for word in words)
+    except ValueError:
+        raise SettingError(f"{name} must be port numbers or *, not {words!r}") from None
+    if not all(0 < port < 65536 for port in ports):
+        raise SettingError(f"{name} must be port numbers from 1 to 65535")
+    return ports
 
 
 def _credentials(read: _Reader) -> CredentialSettings:

@@ -27,7 +27,10 @@ def destination_guard(
     settings: WebhookSettings, resolve: Resolver = system_resolve
 ) -> DestinationGuard:
     policy = DestinationPolicy.of(
-        settings.allowed_hosts, settings.allowed_networks, settings.allow_loopback
+        settings.allowed_hosts,
+        settings.allowed_networks,
+        settings.allow_loopback,
+        settings.allowed_ports,
     )
     return DestinationGuard(policy, resolve)
 

@@ -110,6 +110,32 @@ def test_loopback_and_configured_networks_are_allowed_only_when_configured() -> 
         guard(networks=["0.0.0.0/0"]).check("http://169.254.169.254/")
 
 
+def test_only_allowed_ports_are_called_except_on_an_allowed_loopback() -> None:
+    ports = DestinationPolicy.of((), ["10.1.0.0/16", "93.184.216.0/24"], True, (80, 443))
+    checked = DestinationGuard(ports, resolve)
+    assert checked.check("https://hooks.example.com/").port == 443
+    assert checked.check("http://127.0.0.1:18081/").port == 18081  # the demo's, tests' receivers
+    for url in ("http://10.1.2.3:6379/", "https://hooks.example.com:25/",
+                "http://[::ffff:10.1.2.3]:11211/"):  # fmt: skip
+        with pytest.raises(DestinationRefused, match="WEBHOOK_ALLOWED_PORTS"):
+            checked.check(url)
+    assert guard(networks=["10.1.0.0/16"]).check("http://10.1.2.3:6379/").port == 6379  # * any
+
+
+def test_the_configured_ports_reach_the_guard_and_a_bad_one_stops_the_start() -> None:
+    from gateway.config import DEFAULTS
+    from gateway.settings import SettingError, Settings
+
+    base = {**DEFAULTS, "DATABASE_URL": "sqlite://"}
+    assert Settings.from_mapping(base).webhooks.allowed_ports == (80, 443, 8080, 8443)
+    assert (
+        Settings.from_mapping({**base, "WEBHOOK_ALLOWED_PORTS": "*"}).webhooks.allowed_ports is None
+    )
+    for bad in ("http", "0", "70000"):
+        with pytest.raises(SettingError, match="WEBHOOK_ALLOWED_PORTS"):
+            Settings.from_mapping({**base, "WEBHOOK_ALLOWED_PORTS": bad})
+
+
 def test_allowed_hosts_limit_the_names() -> None:
     only = guard(hosts=[".example.com"])
     assert only.check("https://hooks.example.com/").host == "hooks.example.com"
