@@ -118,7 +118,7 @@ def test_an_endless_answer_is_read_up_to_the_cap_only() -> None:
         attempt = sender().deliver(url, EVENT, SECRETS)
         took = time.monotonic() - started
         assert stopped.wait(10), "the sender kept reading"
-    assert attempt.outcome is Outcome.DELIVERED and took < 5
+    assert attempt.outcome is Outcome.DELIVERED and took < 10  # the target offers 640 MiB
 
 
 def test_a_target_that_never_answers_fails_after_the_read_timeout() -> None:
@@ -133,7 +133,7 @@ def test_a_target_that_never_answers_fails_after_the_read_timeout() -> None:
         took = time.monotonic() - started
         release.set()
     assert attempt.outcome is Outcome.FAILED and attempt.error == "ReadTimeoutError"
-    assert took < 3
+    assert took < 10  # well short of the target's 30 s silence, with room for a busy machine
 
 
 @contextmanager
@@ -230,9 +230,10 @@ def test_a_target_dripping_its_answer_is_cut_at_the_deadline(
         started = time.monotonic()
         worker = threading.Thread(target=lambda: attempts.append(slow.deliver(url, EVENT, SECRETS)))
         worker.start()
-        worker.join(15)
+        worker.join(30)
         took = time.monotonic() - started
-    assert not worker.is_alive() and took < 4, f"still sending after {took:.1f} s"
+    # well past the 1.5 s deadline (a busy machine), well short of a drip without end
+    assert not worker.is_alive() and took < 10, f"still sending after {took:.1f} s"
     assert attempts[0].outcome is outcome
 
 
