@@ -65,27 +65,39 @@ def test_oversized_or_strange_subscriptions_are_refused(
 def test_another_scopes_subscription_is_not_found_by_any_route(
     web: FlaskClient, admins: dict[str, dict[str, str]], secret_scan: SecretScan
 ) -> None:
+    made: dict[str, str] = {}
     with webhook_receiver() as receiver:
-        made = {}
-        for scope in ("B", "*"):
-            answer = web.post("/admin/subscriptions", headers=admins[scope],
-                              json={"url": receiver.url})  # fmt: skip
-            assert answer.status_code == 201
-            secret_scan.shown_once(answer.get_json()["secret"])
-            made[scope] = answer.get_json()["id"]
-        for subscription_id in made.values():
-            path = f"/admin/subscriptions/{subscription_id}"
-            for method, route, body in (
-                ("get", "", None), ("get", "/deliveries", None), ("post", "/disable", None),
-                ("post", "/enable", None), ("patch", "", {"state": "disabled"}),
-                ("post", "/rotate-secret", {}), ("post", "/redeliver", None),
-            ):  # fmt: skip
-                answer = getattr(web, method)(path + route, headers=admins["A"], json=body)
-                assert answer.status_code == 404, (method, route, answer.get_json())
-            listed = web.get("/admin/subscriptions", headers=admins["A"]).get_json()
-            assert subscription_id not in {s["id"] for s in listed["subscriptions"]}
-        for scope, subscription_id in made.items():
-            web.post(f"/admin/subscriptions/{subscription_id}/disable", headers=admins[scope])
+        try:
+            _each_route_answers_404(web, admins, secret_scan, receiver.url, made)
+        finally:  # no other test's drainer calls a receiver that has stopped
+            for scope, subscription_id in made.items():
+                web.post(f"/admin/subscriptions/{subscription_id}/disable", headers=admins[scope])
+
+
+def _each_route_answers_404(
+    web: FlaskClient,
+    admins: dict[str, dict[str, str]],
+    secret_scan: SecretScan,
+    url: str,
+    made: dict[str, str],
+) -> None:
+    """Subscriptions of scopes B and * (into ``made``), none of them found by scope A."""
+    for scope in ("B", "*"):
+        answer = web.post("/admin/subscriptions", headers=admins[scope], json={"url": url})
+        assert answer.status_code == 201
+        secret_scan.shown_once(answer.get_json()["secret"])
+        made[scope] = answer.get_json()["id"]
+    for subscription_id in made.values():
+        path = f"/admin/subscriptions/{subscription_id}"
+        for method, route, body in (
+            ("get", "", None), ("get", "/deliveries", None), ("post", "/disable", None),
+            ("post", "/enable", None), ("patch", "", {"state": "disabled"}),
+            ("post", "/rotate-secret", {}), ("post", "/redeliver", None),
+        ):  # fmt: skip
+            answer = getattr(web, method)(path + route, headers=admins["A"], json=body)
+            assert answer.status_code == 404, (method, route, answer.get_json())
+        listed = web.get("/admin/subscriptions", headers=admins["A"]).get_json()
+        assert subscription_id not in {s["id"] for s in listed["subscriptions"]}
 
 
 BROKER_PASSWORD = "Pw-s3cret-broker-77"
@@ -110,8 +122,13 @@ def test_a_broker_password_is_in_no_answer_and_no_log(
     except Exception as refused:  # a URL the gateway cannot use may stop it, silently
         assert BROKER_PASSWORD not in f"{refused!r} {refused.__cause__!r} {refused.__context__!r}"
         return
-    for drainer in broker_drainers_of(app):
-        drainer.drain_once()
+    drainers = broker_drainers_of(app)
+    try:
+        for drainer in drainers:
+            drainer.drain_once()
+    finally:  # the MQTT client's network thread and the AMQP connection end with the test
+        for drainer in drainers:
+            drainer.close()
     with app.test_client() as client:
         for path in ("/admin/subscriptions", "/asyncapi.json", "/metrics"):
             answer = client.get(path, headers=admins["*"])
