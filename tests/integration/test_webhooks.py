@@ -307,6 +307,7 @@ def test_two_drainers_on_one_postgresql_database_deliver_each_event_once(
     admin = {"Authorization": f"Bearer {mint(('Gateway.Admin',), ('PLANT-A',))}"}
     with webhook_receiver() as receiver, apps[0].test_client() as web:
         made = web.post("/admin/subscriptions", headers=admin, json={"url": receiver.url})
+        assert made.status_code == 201, made.get_json()
         subscription_id, secret = made.get_json()["id"], made.get_json()["secret"]
         secret_scan.shown_once(secret)
         aggregates = _publish_events(apps[0], 40)
@@ -321,11 +322,11 @@ def test_two_drainers_on_one_postgresql_database_deliver_each_event_once(
             thread.start()
         try:
             wait_for(lambda: len(ids_of(receiver, secret, aggregates)) >= 40, "40", deadline=90)
-        finally:
+        finally:  # disabled even on a timeout: no later drainer calls the stopped receiver
             stop.set()
             for thread in threads:
                 thread.join(timeout=30)
-        web.post(f"/admin/subscriptions/{subscription_id}/disable", headers=admin)
+            web.post(f"/admin/subscriptions/{subscription_id}/disable", headers=admin)
     ids = [r.id for r in receiver.accepted()]
     assert len(ids) == len(set(ids)) == 40
     numbers = [int(i.removeprefix("evt_")) for i in ids]
