@@ -212,8 +212,8 @@ def test_hostile_owner_and_item_ids_are_published_not_retried_forever(
     every later event of every owner until the first is given up (a dead letter)."""
     name, channel = exchange
     prefix, messages = subscriber
-    amqp = AmqpPublisher(AMQP.format(port=RABBITMQ[1]), name, timeout=5)
-    mqtts = MqttPublisher(f"mqtt://{MOSQUITTO[0]}:{MOSQUITTO[1]}", prefix, timeout=5)
+    amqp = AmqpPublisher(AMQP.format(port=RABBITMQ[1]), name, timeout=30)
+    mqtts = MqttPublisher(f"mqtt://{MOSQUITTO[0]}:{MOSQUITTO[1]}", prefix, timeout=30)
     events = [event(n, owner=owner, item=item) for n, (owner, item) in enumerate(HOSTILE, 1)]
     try:
         published = [(amqp.deliver("", e, ()), mqtts.deliver("", e, ())) for e in events]
