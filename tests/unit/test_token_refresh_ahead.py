@@ -88,7 +88,7 @@ def test_one_caller_refreshes_while_the_others_use_the_valid_token(
 
     def slow_token(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         in_flight.set()
-        release.wait(timeout=10)
+        release.wait(timeout=60)
         return 200, {}, '{"token_type":"Bearer","expires_in":3600,"access_token":"second"}'
 
     mocked.remove(responses.POST, TOKEN_URL)
@@ -97,7 +97,7 @@ def test_one_caller_refreshes_while_the_others_use_the_valid_token(
     refreshed: list[str] = []
     refresher = threading.Thread(target=lambda: refreshed.append(provider.token_for(SCOPE)))
     refresher.start()
-    assert in_flight.wait(timeout=10)
+    assert in_flight.wait(timeout=60)
 
     others: list[str] = []
     callers = [
@@ -106,10 +106,10 @@ def test_one_caller_refreshes_while_the_others_use_the_valid_token(
     for caller in callers:
         caller.start()
     for caller in callers:
-        caller.join(timeout=10)
+        caller.join(timeout=60)
     answered_while_fetching = list(others)
     release.set()
-    refresher.join(timeout=10)
+    refresher.join(timeout=60)
 
     assert answered_while_fetching == ["first"] * 8
     assert refreshed == ["second"]
