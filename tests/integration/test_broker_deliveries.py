@@ -53,7 +53,9 @@ class Consumers:
         self._mqtt.on_connect = lambda c, u, f, r, p: c.subscribe(f"{prefix}/#", qos=1)
         self._mqtt.connect(*MOSQUITTO)
         self._mqtt.loop_start()
-        assert subscribed.wait(60)
+        if not subscribed.wait(60):  # the fixture never gets to close what was opened
+            self.close()
+            raise AssertionError("Mosquitto did not acknowledge the subscription in 60 s")
 
     def poll(self) -> None:
         while True:
