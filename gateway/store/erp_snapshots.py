@@ -24,7 +24,6 @@ from gateway.domain.erp_changes import (
 )
 from gateway.store import json
 from gateway.store.database import utc_now
-from gateway.store.feeds import SETTLE, settled_horizon
 from gateway.store.json import as_utc
 from gateway.store.tables import erp_detector, erp_snapshots, erp_watch, events
 
@@ -32,8 +31,7 @@ DETECTOR = "erp-changes"
 
 _RESERVATION_EVENTS = (
     select(events.c.id, events.c.type, events.c.payload)
-    .where(events.c.id > bindparam("w_after"), events.c.id <= bindparam("w_horizon"))
-    .where(events.c.type.in_(sorted(STATE_OF_EVENT)))
+    .where(events.c.id > bindparam("w_after"), events.c.type.in_(sorted(STATE_OF_EVENT)))
     .order_by(events.c.id)
     .limit(bindparam("w_limit"))
 )
@@ -102,14 +100,12 @@ class ErpSnapshotStore:
         return Memory(tracked, watched, int(read or 0))
 
     def reservation_events(self, after: int, limit: int) -> tuple[list[ReservationEvent], int]:
-        """Read up to the feed's settled horizon (decision 163), never past an event that may
-        still commit: the horizon spans at most ``limit`` ids, so it is where the next read goes
-        on."""
         with self._engine.connect() as connection:
-            horizon = settled_horizon(connection, after, utc_now(), SETTLE, limit)
-            bounds = {"w_after": after, "w_horizon": horizon, "w_limit": limit}
-            rows = connection.execute(_RESERVATION_EVENTS, bounds).all()
-        return [event for event in map(_reservation_event, rows) if event is not None], horizon
+            rows = connection.execute(
+                _RESERVATION_EVENTS, {"w_after": after, "w_limit": limit}
+            ).all()
+        found = [event for event in map(_reservation_event, rows) if event is not None]
+        return found, int(rows[-1].id) if rows else after
 
     def saving(self, result: PassResult, lease: timedelta) -> Callable[[Any], None]:
         def write(connection: Connection) -> None:

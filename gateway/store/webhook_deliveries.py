@@ -11,14 +11,10 @@ from sqlalchemy import Engine, and_, func, insert, or_, select, update
 
 from gateway.domain.webhooks import Delivery, DeliveryState, FeedEvent, Subscription
 from gateway.store import json
-from gateway.store.database import utc_now
-from gateway.store.feeds import SETTLE, settled_horizon
 from gateway.store.json import as_utc
 from gateway.store.tables import events, webhook_deliveries, webhook_subscriptions
 
 subs, rows = webhook_subscriptions, webhook_deliveries
-SCAN = 10_000
-"""Event ids looked at per pass for the horizon: a backlog of other events is passed in steps."""
 
 
 class DeliveryLedger:
@@ -55,16 +51,11 @@ class DeliveryLedger:
         return as_utc(found)
 
     def pending_events(self, subscription: Subscription, limit: int) -> list[FeedEvent]:
-        """The subscription's next events after its cursor, in feed order, up to the feed's
-        settled horizon (decision 163); with none of its own there, the cursor moves on to it."""
-        with self._engine.begin() as connection:
-            horizon = settled_horizon(connection, subscription.cursor, utc_now(), SETTLE, SCAN)
-            query = _for(subscription, select(events)).where(events.c.id <= horizon)
-            found = connection.execute(query.order_by(events.c.id).limit(limit)).mappings().all()
-            if not found and horizon > subscription.cursor:
-                connection.execute(update(subs).where(subs.c.id == subscription.id,
-                                                      subs.c.cursor < horizon)
-                                   .values(cursor=horizon))  # fmt: skip
+        """The subscription's next events after its cursor, in feed order (which is commit
+        order, decision 030)."""
+        query = _for(subscription, select(events)).order_by(events.c.id).limit(limit)
+        with self._engine.connect() as connection:
+            found = connection.execute(query).mappings().all()
         return [_event(row) for row in found]
 
     def oldest_pending_at(self, subscription: Subscription) -> datetime | None:

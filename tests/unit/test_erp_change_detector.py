@@ -4,15 +4,13 @@ never comes back as an erp event (decision 161)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, update
 
 from gateway.config import DEFAULTS, SettingError
 from gateway.domain.erp_changes import parse_pair
@@ -31,9 +29,8 @@ from gateway.services.change_records import record_change
 from gateway.services.erp_changes import ErpChangeDetector
 from gateway.settings import Settings
 from gateway.store.erp_snapshots import ErpSnapshotStore
-from gateway.store.feeds import SETTLE, events_after
+from gateway.store.feeds import events_after
 from gateway.store.gateway_store import GatewayStore
-from gateway.store.tables import events
 from tests.fakes import FakeInventory
 
 ITEM, WAREHOUSE = "RM-1", "W01"
@@ -254,22 +251,3 @@ def test_a_pass_that_fails_upstream_writes_nothing_and_the_next_starts_again(
 
 def unavailable(*_: Any) -> Any:
     raise UpstreamUnavailable("inventory")
-
-
-def test_the_feed_is_followed_only_up_to_its_settled_horizon(store: GatewayStore) -> None:
-    def event(event_id: int, age: timedelta) -> dict[str, Any]:
-        reservation = {"reservationId": "9", "itemSkuId": ITEM, "warehouseId": WAREHOUSE,
-                       "source": {"type": "work_order", "id": "WO-1"}}  # fmt: skip
-        payload = json.dumps(reservation)
-        return {"id": event_id, "at": datetime.now(UTC) - age, "type": "InventoryReserved",
-                "aggregate_id": "9", "payload": payload}  # fmt: skip
-
-    with store.engine.begin() as connection:
-        connection.execute(insert(events), [event(1, timedelta(0)), event(3, timedelta(0))])
-    found, horizon = store.erp_snapshots.reservation_events(0, 1000)
-    assert ([e.id for e in found], horizon) == ([1], 1)  # 2 may still be committing
-    with store.engine.begin() as connection:
-        connection.execute(insert(events), [event(4, SETTLE + timedelta(seconds=1))])
-        connection.execute(update(events).where(events.c.id == 3).values(at=datetime(2026, 1, 1)))
-    found, horizon = store.erp_snapshots.reservation_events(1, 1000)
-    assert ([e.id for e in found], horizon) == ([3, 4], 4)  # a hole that old was a rollback
