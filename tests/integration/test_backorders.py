@@ -212,13 +212,14 @@ def test_fifty_concurrent_partial_creates_never_reserve_more_than_was_available(
     assert inventory.get_stock_level(pair, WAREHOUSE).available == 40 - reserved
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # two processes: one server
 @pytest.mark.parametrize("pair", ["RM-1224"], indirect=True)
 def test_two_gateway_processes_on_postgresql_fill_each_backorder_once(
     gateway_app: Flask, client: FlaskClient, staff_a: dict[str, str], inventory: Any,
     gateway_settings: dict[str, Any], database_url: str, pair: str,
 ) -> None:  # fmt: skip
-    if not database_url.startswith("postgresql"):
-        pytest.skip("two processes share PostgreSQL (SQLite is one process's database)")
+    assert database_url.startswith("postgresql")
     ids = [partial(client, staff_a, pair, 2, priority=p)["backorder"]["id"] for p in range(6)]
     receive(inventory, pair, 12)
     gateway_app.extensions["gateway"].backorders.book.give_up_lease()
