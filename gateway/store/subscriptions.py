@@ -36,13 +36,7 @@ class SubscriptionStore:
         """A subscription to events committed from now on (its cursor: the newest event)."""
         sealed = self._seal(secret)
         with self._engine.begin() as connection:
-            newest = connection.execute(select(func.max(events.c.id))).scalar_one() or 0
-            connection.execute(insert(table).values(
-                id=subscription_id, kind=new.kind, url=new.url,
-                event_types=json.dumps(sorted(new.event_types)),
-                owners=json.dumps(sorted(new.owners)), state=SubscriptionState.ACTIVE.value,
-                created_at=now, created_by=actor, cursor=int(newest),
-            ))  # fmt: skip
+            _insert(connection, new, subscription_id, actor, now)
             self._insert_secret(connection, subscription_id, secret, sealed, now)
         return self._require(subscription_id, now)
 
@@ -57,13 +51,7 @@ class SubscriptionStore:
             return found
         try:
             with self._engine.begin() as connection:
-                newest = connection.execute(select(func.max(events.c.id))).scalar_one() or 0
-                connection.execute(insert(table).values(
-                    id=subscription_id, kind=new.kind, url=new.url,
-                    event_types=json.dumps(sorted(new.event_types)),
-                    owners=json.dumps(sorted(new.owners)), state=SubscriptionState.ACTIVE.value,
-                    created_at=now, created_by=actor, cursor=int(newest),
-                ))  # fmt: skip
+                _insert(connection, new, subscription_id, actor, now)
         except IntegrityError:
             pass  # another process of the pool added it first
         return self._require(subscription_id, now)
@@ -177,3 +165,16 @@ def _subscription(row: Any, fingerprints: tuple[str, ...]) -> Subscription:
         cursor=int(row["cursor"]), disabled_reason=row["disabled_reason"],
         disabled_at=as_utc(row["disabled_at"]), secret_fingerprints=fingerprints,
     )  # fmt: skip
+
+
+def _insert(
+    connection: Any, new: NewSubscription, subscription_id: str, actor: str, now: datetime
+) -> None:
+    """The subscription's row, its cursor at the newest event (changes from now on)."""
+    newest = connection.execute(select(func.max(events.c.id))).scalar_one() or 0
+    connection.execute(insert(table).values(
+        id=subscription_id, kind=new.kind, url=new.url,
+        event_types=json.dumps(sorted(new.event_types)),
+        owners=json.dumps(sorted(new.owners)), state=SubscriptionState.ACTIVE.value,
+        created_at=now, created_by=actor, cursor=int(newest),
+    ))  # fmt: skip
