@@ -63,14 +63,21 @@ class _Inspector:
         self._depth = 0
         self._elements = 0
         self._attributes = 0
+        self._declarations = 0
 
     def doctype(self, *_: Any) -> None:
         raise UnsafeXml("a DOCTYPE is not allowed")
 
-    def start(self, _tag: str, attrib: dict[str, str], nsmap: dict[Any, str]) -> None:
+    def start_ns(self, *_: Any) -> None:
+        # Called once per declaration, just before the start of the element holding it; the
+        # ``nsmap`` handed to ``start`` is not relied on (lxml 6.2 hands it over empty).
+        self._declarations += 1
+
+    def start(self, _tag: str, attrib: dict[str, str]) -> None:
         self._depth += 1
         self._elements += 1
-        here = len(attrib) + len(nsmap)
+        here = len(attrib) + self._declarations
+        self._declarations = 0
         self._attributes += here
         limits = self._limits
         if self._depth > limits.max_depth:
