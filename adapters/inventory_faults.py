@@ -7,6 +7,7 @@ from lxml import etree
 from adapters.http_session import transport_error
 from adapters.inventory_answers import UnreadableAnswer
 from gateway.domain.errors import (
+    ConsumeExceedsReserved,
     GatewayError,
     InsufficientStock,
     InvalidQuantity,
@@ -14,6 +15,7 @@ from gateway.domain.errors import (
     ItemNotStockTracked,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
+    ReservationNotExpired,
     ReservationNotFound,
     UnknownWarehouse,
     UpstreamFault,
@@ -28,6 +30,8 @@ LEGACY_ERRORS: dict[int, type[GatewayError]] = {
     220: ReservationAlreadyReleased,
     230: ReservationAlreadyClosed,
     240: InvalidQuantity,
+    245: ConsumeExceedsReserved,
+    270: ReservationNotExpired,
 }
 UNKNOWN_WAREHOUSE = 120
 

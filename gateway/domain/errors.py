@@ -27,6 +27,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "inventory.reservation.insufficient_stock": 409,
     "inventory.reservation.already_released": 409,
     "inventory.reservation.already_closed": 409,
+    "inventory.reservation.over_consume": 409,
+    "inventory.reservation.not_expired": 409,
     "inventory.backorder.not_open": 409,
     "idempotency.in_progress": 409,
     "workorder.update_in_progress": 409,
@@ -132,6 +134,21 @@ class ReservationAlreadyReleased(GatewayError):
 class ReservationAlreadyClosed(GatewayError):
     code = "inventory.reservation.already_closed"
     title = "Reservation already closed"
+
+
+class ConsumeExceedsReserved(GatewayError):
+    """A consume of more than the reservation holds (legacy fault 245); nothing was taken."""
+
+    code = "inventory.reservation.over_consume"
+    title = "Quantity exceeds what is reserved"
+
+
+class ReservationNotExpired(GatewayError):
+    """A release for expiry of a reservation whose expiry is absent or not yet passed (legacy
+    fault 270): its expiry was changed after it was read as due."""
+
+    code = "inventory.reservation.not_expired"
+    title = "Reservation has not expired"
 
 
 class BackorderNotFound(GatewayError):
