@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import requests
@@ -234,13 +236,27 @@ class InventorySoapClient:
         )
         return self._translate(legacy.reservation_from_legacy, record, self._clock)
 
-    def consume(self, reservation_id: str, reference: str) -> Consumption:
+    def consume(
+        self,
+        reservation_id: str,
+        reference: str,
+        quantity: Decimal | None = None,
+        release_remainder: bool = False,
+    ) -> Consumption:
         # Safe to retry: the legacy system answers a repeat with the same REFNO with the
-        # consumption it already made.
-        record = self._call(
-            "Consume", True, RSVNO=legacy.reservation_number(reservation_id), REFNO=reference
-        )
+        # reservation as it is now and the transaction it already posted.
+        arguments = legacy.consume_to_legacy(reservation_id, reference, quantity, release_remainder)
+        record = self._call("Consume", True, **arguments)
         return self._translate(legacy.consumption_from_legacy, record, self._clock)
+
+    def change_expiry(
+        self, reservation_id: str, expires_at: datetime | None, reference: str
+    ) -> Reservation:
+        # Safe to retry: the legacy system keeps each change under its REFNO and answers a
+        # repeat (same reservation, same expiry) with the reservation, changing nothing.
+        change = legacy.expiry_change_to_legacy(reservation_id, expires_at, reference, self._clock)
+        record = self._call("ChangeExpiry", True, **change)
+        return self._translate(legacy.reservation_from_legacy, record, self._clock)
 
     def post_transaction(self, transaction: InventoryTransaction) -> InventoryTransaction:
         # Safe to retry: the legacy system deduplicates on REFNO.

@@ -247,6 +247,29 @@ def reservation_request_to_legacy(request: ReservationRequest, clock: PlantClock
     }
 
 
+def consume_to_legacy(
+    reservation_id: str, reference: str, quantity: Decimal | None, release_remainder: bool
+) -> dict[str, Any]:
+    """Consume's RSVNO, REFNO, QTY (absent: the whole reservation) and RELREM (a Y/N flag)."""
+    return {
+        "RSVNO": reservation_number(reservation_id),
+        "REFNO": reference,
+        "QTY": quantity,
+        "RELREM": "Y" if release_remainder else "N",
+    }
+
+
+def expiry_change_to_legacy(
+    reservation_id: str, expires_at: datetime | None, reference: str, clock: PlantClock
+) -> dict[str, Any]:
+    """ChangeExpiry's RSVNO, EXPDT (stamped as Reserve's EXPDTM; blank: no expiry) and REFNO."""
+    return {
+        "RSVNO": reservation_number(reservation_id),
+        "EXPDT": clock.to_legacy(expires_at),
+        "REFNO": reference,
+    }
+
+
 def transaction_to_legacy(transaction: InventoryTransaction, clock: PlantClock) -> dict[str, Any]:
     return {
         "REFNO": transaction.reference,

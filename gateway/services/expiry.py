@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from gateway.domain.errors import GatewayError, ReservationAlreadyReleased
+from gateway.domain.errors import GatewayError, ReservationAlreadyReleased, ReservationNotExpired
 from gateway.domain.model import (
     ReleaseReason,
     Reservation,
@@ -43,6 +43,9 @@ def expire_due(
             after = inventory.release(reservation.id, ReleaseReason.EXPIRED)
         except ReservationAlreadyReleased:
             _publish_if_expired_elsewhere(reservation.id, inventory, uow)
+            continue
+        except ReservationNotExpired:  # extended (or cleared) since the search read it as due
+            log.info("reservation %s is no longer due to expire; skipped", reservation.id)
             continue
         except GatewayError as error:
             log.warning("could not expire reservation %s: %s", reservation.id, error.code)

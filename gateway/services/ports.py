@@ -82,6 +82,10 @@ class InventoryPort(Protocol):
     ) -> Reservation:
         """OPEN → RELEASED; ReservationAlreadyReleased / ReservationAlreadyClosed otherwise.
 
+        ``ReleaseReason.EXPIRED`` releases only a reservation whose expiry has passed; one
+        without an expiry, or whose expiry is still ahead (extended after it was read as due),
+        is ReservationNotExpired and stays OPEN.
+
         ``reference`` (the legacy REFNO, at most 40 characters) makes the release repeatable:
         repeating the release that released the reservation with the same reference returns
         the reservation as released, so it is retried after a lost answer. Another reference,
@@ -91,13 +95,43 @@ class InventoryPort(Protocol):
         """
         ...
 
-    def consume(self, reservation_id: str, reference: str) -> Consumption:
-        """OPEN → CLOSED; on-hand and reserved both drop by the quantity.
+    def consume(
+        self,
+        reservation_id: str,
+        reference: str,
+        quantity: Decimal | None = None,
+        release_remainder: bool = False,
+    ) -> Consumption:
+        """Take stock for an OPEN reservation; a CNS transaction of −quantity records it.
 
-        ``reference`` is the transaction's unique reference (the legacy REFNO). Repeating the
-        consume that closed the reservation with the same reference returns the same
-        Consumption; another reference on a closed reservation is ReservationAlreadyClosed,
-        on a released one ReservationAlreadyReleased.
+        ``quantity`` None (or equal to what the reservation holds): the whole of it, OPEN →
+        CLOSED, on-hand and reserved both drop by it. Less: on-hand and reserved drop by
+        ``quantity`` and the reservation stays OPEN holding the rest; with ``release_remainder``
+        it is CLOSED instead, keeping the quantity it held, reserved drops by all of it and the
+        rest is available again. More than it holds is ConsumeExceedsReserved, ≤ 0
+        InvalidQuantity; either changes nothing.
+
+        ``reference`` is the transaction's unique reference (the legacy REFNO). Repeating a
+        consume with its reference returns the reservation as it is now and the transaction
+        that reference posted, changing nothing (so it is retried after a lost answer); the
+        same reference for another reservation is UpstreamFault (legacy 260). Another
+        reference on a closed reservation is ReservationAlreadyClosed, on a released one
+        ReservationAlreadyReleased.
+        """
+        ...
+
+    def change_expiry(
+        self, reservation_id: str, expires_at: datetime | None, reference: str
+    ) -> Reservation:
+        """Give an OPEN reservation a new expiry; ``None``: it no longer expires.
+
+        A past expiry is accepted (a compensation may restore one that has passed since).
+        ``reference`` (the legacy REFNO, at most 40 characters) makes it repeatable: the same
+        reference for the same reservation and expiry returns the reservation as it is now and
+        changes nothing, even if it was released or closed since, so it is retried after a
+        lost answer; the same reference with another reservation or another expiry is
+        UpstreamFault (legacy 260). A released reservation is ReservationAlreadyReleased, a
+        closed one ReservationAlreadyClosed, an unknown one ReservationNotFound.
         """
         ...
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from gateway.domain.errors import (
+    ConsumeExceedsReserved,
     InsufficientStock,
     InvalidQuantity,
     ItemNotFound,
@@ -20,6 +21,7 @@ from gateway.domain.errors import (
     RequestInvalid,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
+    ReservationNotExpired,
     ReservationNotFound,
     UnknownWarehouse,
     UpstreamFault,
@@ -37,6 +39,7 @@ from gateway.domain.model import (
     ReservationStatus,
     StockLevel,
 )
+from tests.fakes import legacy_writes as writes
 from tests.fakes.gate import WriteGate
 from tests.fakes.legacy_queries import is_low, matches, serving_order
 
@@ -64,8 +67,10 @@ class FakeInventory:
     warehouses: dict[str, str] = field(default_factory=dict)
     reservations: dict[str, Reservation] = field(default_factory=dict)
     transactions: dict[str, InventoryTransaction] = field(default_factory=dict)  # by REFNO
-    closed_by: dict[str, str] = field(default_factory=dict)  # consume REFNO → reservation
+    consumed_by: dict[str, str] = field(default_factory=dict)  # consume REFNO → reservation
     release_references: dict[str, str] = field(default_factory=dict)  # reservation → REFNO
+    expiry_changes: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
+    """ChangeExpiry's REFNO → the reservation and the expiry it set."""
     gate: WriteGate = field(default_factory=WriteGate)
     calls: Counter[str] = field(default_factory=Counter)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -150,7 +155,7 @@ class FakeInventory:
         """An OPEN reservation the system already has (test set-up: no ATP check, no write)."""
         item = self._item(request.item_sku_id)
         self._move(self._level(item, request.warehouse_id), reserved=request.quantity)
-        reservation = _reservation_for(request, self._next_id(), self.now(), item.uom)
+        reservation = writes.reservation_for(request, self._next_id(), self.now(), item.uom)
         self.reservations[reservation.id] = reservation
         return reservation
 
@@ -163,6 +168,8 @@ class FakeInventory:
         if reference and self.release_references.get(reservation_id) == reference:
             return self.gate.leave(current)
         reservation = self._open(reservation_id)
+        if reason is ReleaseReason.EXPIRED and not writes.due_for_expiry(reservation, self.now()):
+            raise ReservationNotExpired("Reservation not expired", legacy_error=270)
         self._move(self._level_of(reservation), reserved=-reservation.quantity)
         released = replace(
             reservation,
@@ -175,29 +182,52 @@ class FakeInventory:
             self.release_references[reservation_id] = reference
         return self.gate.leave(released)
 
-    def consume(self, reservation_id: str, reference: str) -> Consumption:
+    def consume(
+        self,
+        reservation_id: str,
+        reference: str,
+        quantity: Decimal | None = None,
+        release_remainder: bool = False,
+    ) -> Consumption:
         self.calls["consume"] += 1
         self.gate.enter("consume")
-        if self.closed_by.get(reference) == reservation_id:
-            closed = self.reservations[reservation_id]
-            return self.gate.leave(Consumption(closed, self.transactions[reference]))
+        if quantity is not None and quantity <= 0:
+            raise InvalidQuantity()
+        if self.consumed_by.get(reference) == reservation_id:
+            now_held = self.reservations[reservation_id]
+            return self.gate.leave(Consumption(now_held, self.transactions[reference]))
         reservation = self._open(reservation_id)
         if reference in self.transactions:
             raise reference_reused()
+        taken = reservation.quantity if quantity is None else quantity
+        if taken > reservation.quantity:
+            raise ConsumeExceedsReserved("Quantity exceeds reserved", legacy_error=245)
+        closing = writes.closes(reservation, taken, release_remainder)
         level = self._level_of(reservation)
-        after = self._move(level, on_hand=-reservation.quantity, reserved=-reservation.quantity)
+        self._move(level, on_hand=-taken, reserved=-(reservation.quantity if closing else taken))
         now = self.now()
-        closed = replace(reservation, status=ReservationStatus.CLOSED, closed_at=now)
-        transaction = InventoryTransaction(
-            reference=reference, item_sku_id=closed.item_sku_id, warehouse_id=closed.warehouse_id,
-            quantity=-closed.quantity, transaction_type="CNS", transaction_date=now,
-            source=closed.source, location=closed.location, lot=closed.lot,
-            previous_on_hand=level.on_hand, new_on_hand=after.on_hand,
-        )  # fmt: skip
-        self.reservations[reservation_id] = closed
+        after = writes.after_consume(reservation, taken, closing, now)
+        transaction = writes.consume_transaction(after, reference, taken, level.on_hand, now)
+        self.reservations[reservation_id] = after
         self.transactions[reference] = transaction
-        self.closed_by[reference] = reservation_id
-        return self.gate.leave(Consumption(closed, transaction))
+        self.consumed_by[reference] = reservation_id
+        return self.gate.leave(Consumption(after, transaction))
+
+    def change_expiry(
+        self, reservation_id: str, expires_at: datetime | None, reference: str
+    ) -> Reservation:
+        self.calls["change_expiry"] += 1
+        self.gate.enter("change_expiry")
+        current = self._reservation(reservation_id)
+        earlier = self.expiry_changes.get(reference)
+        if earlier is not None:
+            if earlier != (reservation_id, expires_at):
+                raise reference_reused()
+            return self.gate.leave(current)
+        changed = replace(self._open(reservation_id), expires_at=expires_at)
+        self.reservations[reservation_id] = changed
+        self.expiry_changes[reference] = (reservation_id, expires_at)
+        return self.gate.leave(changed)
 
     def post_transaction(self, transaction: InventoryTransaction) -> InventoryTransaction:
         self.calls["post_transaction"] += 1
@@ -275,16 +305,3 @@ class FakeInventory:
         while str(number) in self.reservations:
             number += 1
         return str(number)
-
-
-def _reservation_for(
-    request: ReservationRequest, reservation_id: str, now: datetime, item_uom: str
-) -> Reservation:
-    return Reservation(
-        id=reservation_id, reference=request.reference, item_sku_id=request.item_sku_id,
-        warehouse_id=request.warehouse_id, location=request.location, lot=request.lot,
-        quantity=request.quantity, uom=request.uom or item_uom, type=request.type,
-        source=request.source, priority=request.priority, status=ReservationStatus.OPEN,
-        owner_id=request.owner_id, created_at=now, created_by=request.created_by,
-        expires_at=request.expires_at,
-    )  # fmt: skip

@@ -19,6 +19,7 @@ from gateway.domain.errors import (
     RequestInvalid,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
+    ReservationNotExpired,
     ReservationNotFound,
     UpstreamFault,
     UpstreamUnavailable,
@@ -439,3 +440,57 @@ def test_consume_with_a_reference_used_for_another_reservation_is_refused(
     with pytest.raises(UpstreamFault, match="260"):
         inventory.consume(second.id, reference)
     assert inventory.get_reservation(second.id).status is ReservationStatus.OPEN
+
+
+def test_change_expiry_is_retried_when_the_upstream_is_busy(
+    inventory: InventorySoapClient, faults: Any
+) -> None:
+    reservation = inventory.reserve(request_for("RM-1002", "1", source_id=fresh_source()))
+    faults.inventory.knobs.update({"error_rate": 1.0, "operations": ["ChangeExpiry"]})
+    before = faults.inventory.calls.counts().get("ChangeExpiry", 0)
+    with pytest.raises(UpstreamUnavailable):
+        inventory.change_expiry(reservation.id, None, f"EXP-{uuid.uuid4().hex[:12]}")
+    assert faults.inventory.calls.counts()["ChangeExpiry"] == before + 3  # idempotent: retried
+
+
+def test_change_expiry_whose_answer_is_lost_is_retried_and_answered_once_changed(
+    inventory: InventorySoapClient, faults: Any
+) -> None:
+    reservation = inventory.reserve(request_for("RM-1002", "1", source_id=fresh_source()))
+    later = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
+    faults.inventory.knobs.update({"drop_after_commit": 1, "operations": ["ChangeExpiry"]})
+    changed = inventory.change_expiry(reservation.id, later, f"EXP-{uuid.uuid4().hex[:12]}")
+    assert faults.inventory.knobs.snapshot()["drop_after_commit"] == 0  # the drop happened
+    assert changed.expires_at == later
+    assert inventory.get_reservation(reservation.id).expires_at == later
+
+
+def test_a_partial_consume_whose_answer_is_lost_is_retried_and_takes_once(
+    inventory: InventorySoapClient, faults: Any
+) -> None:
+    reservation = inventory.reserve(request_for("RM-1004", "3", source_id=fresh_source()))
+    before = inventory.get_stock_level("RM-1004", "W02")
+    faults.inventory.knobs.update({"drop_after_commit": 1, "operations": ["Consume"]})
+    part = inventory.consume(reservation.id, f"CNS-{uuid.uuid4().hex[:12]}", Decimal("1.25"))
+    assert faults.inventory.knobs.snapshot()["drop_after_commit"] == 0  # the drop happened
+    assert (part.reservation.status, part.reservation.quantity) == (
+        ReservationStatus.OPEN, Decimal("1.75")
+    )  # fmt: skip
+    after = inventory.get_stock_level("RM-1004", "W02")
+    assert after.on_hand == before.on_hand - Decimal("1.25")
+    assert after.reserved == before.reserved - Decimal("1.25")
+    inventory.release(reservation.id, ReleaseReason.RELEASED)
+
+
+def test_a_release_for_expiry_the_legacy_system_refuses_is_not_expired(
+    inventory: InventorySoapClient,
+) -> None:
+    ahead = datetime.now(UTC) + timedelta(days=1)
+    reservation = inventory.reserve(
+        request_for("RM-1002", "1", source_id=fresh_source(), expires_at=ahead)
+    )
+    with pytest.raises(ReservationNotExpired) as refused:
+        inventory.release(reservation.id, ReleaseReason.EXPIRED)
+    assert refused.value.extra["legacy_error"] == 270
+    assert inventory.get_reservation(reservation.id).status is ReservationStatus.OPEN
+    inventory.release(reservation.id, ReleaseReason.RELEASED)

@@ -14,6 +14,7 @@ from gateway.domain.errors import (
     ItemNotStockTracked,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
+    ReservationNotExpired,
     ReservationNotFound,
 )
 from gateway.domain.model import (
@@ -166,3 +167,37 @@ def test_released_reservation_cannot_be_released_or_consumed(inventory: FakeInve
         inventory.consume(made.id, "CNS-3")
     with pytest.raises(ReservationNotFound):
         inventory.get_reservation("404")
+
+
+def test_a_release_for_expiry_is_judged_by_the_fake_s_own_clock() -> None:
+    clock = Clock()
+    inventory = FakeInventory(now=clock)
+    inventory.items["RM-1"] = Item("RM-1", "Flour", "KG", True, False)
+    inventory.levels[("RM-1", "W01")] = level("RM-1", "W01", "100")
+    made = inventory.reserve(request("30", expires_at=T0 + timedelta(minutes=5)))
+    with pytest.raises(ReservationNotExpired):
+        inventory.release(made.id, ReleaseReason.EXPIRED)  # the fake's now: T0 + a few seconds
+    clock.now = T0 + timedelta(minutes=5)  # due from the instant it names
+    released = inventory.release(made.id, ReleaseReason.EXPIRED)
+    assert (released.release_reason, released.released_at) == (
+        ReleaseReason.EXPIRED, T0 + timedelta(minutes=5, seconds=2)
+    )  # fmt: skip
+
+
+def test_a_partial_consume_is_stamped_by_the_fake_s_clock_and_leaves_the_rest(
+    inventory: FakeInventory,
+) -> None:
+    made = inventory.reserve(request("30"))
+    part = inventory.consume(made.id, "CNS-P1", quantity=Decimal(12))
+    assert part.transaction.transaction_date == T0 + timedelta(seconds=2)
+    assert (part.reservation.quantity, part.reservation.closed_at) == (Decimal(18), None)
+    assert inventory.consumed_by == {"CNS-P1": made.id}
+    rest = inventory.consume(made.id, "CNS-P2", quantity=Decimal(18))
+    assert rest.reservation.closed_at == T0 + timedelta(seconds=3)
+
+
+def test_an_expiry_change_is_kept_under_its_reference(inventory: FakeInventory) -> None:
+    made = inventory.reserve(request("30"))
+    inventory.change_expiry(made.id, T0 + timedelta(days=2), "EXP-1")
+    assert inventory.expiry_changes == {"EXP-1": (made.id, T0 + timedelta(days=2))}
+    assert inventory.gate.log == ["reserve", "change_expiry"]

@@ -59,6 +59,12 @@ ITEMBAL = (
 DOUBLE = '<t:QTY xmlns:xs="http://www.w3.org/2001/XMLSchema" xsi:type="xs:double">'
 STRING = DOUBLE.replace("xs:double", "xs:string")
 TRN = "<t:TRN><t:QTY>-2</t:QTY></t:TRN>"
+WHOLE_TRN = (
+    "<t:TRN><t:TRNNO>9</t:TRNNO><t:REFNO>CN-1</t:REFNO><t:ITEMNO>RM-1002</t:ITEMNO>"
+    "<t:WHSE>W02</t:WHSE><t:QTY>-1.5</t:QTY><t:TRNTYP>CNS</t:TRNTYP>"
+    "<t:TRNDTM>20261102091000</t:TRNDTM><t:SRCTYP>SO</t:SRCTYP><t:SRCID>SO-7</t:SRCID>"
+    "<t:QTYPRV>10</t:QTYPRV><t:QTYNEW>8.5</t:QTYNEW></t:TRN>"
+)
 
 
 def answer(operation: str, result: str) -> str:
@@ -81,6 +87,7 @@ READABLE = {
     "a balance": ("GetBalance", answer("GetBalance", ITEMBAL)),
     "balances": ("GetBalances", answer("GetBalances", f"<t:ITEMBAL>{ITEMBAL}</t:ITEMBAL>")),
     "a consumption": ("Consume", answer("Consume", f"<t:RSV>{RSV}</t:RSV>{TRN}")),
+    "an expiry change": ("ChangeExpiry", answer("ChangeExpiry", RSV)),
     "unqualified fields": ("GetReservation", reservation_with("t:", "")),
     "comments": ("GetReservation", answer("GetReservation", f"<!-- a -->{RSV}<!-- b -->")),
     "nil fields": ("GetReservation", reservation_with("<t:LOC/>", '<t:LOC xsi:nil="true"/>')),
@@ -249,3 +256,38 @@ def test_the_request_is_the_envelope_and_headers_zeep_s_binding_sends() -> None:
     assert {name: sent.headers[name] for name in headers} == headers
     assert list(headers) == ["SOAPAction", "Content-Type"]
     assert sent.headers["User-Agent"].startswith("Zeep/")
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("call", "operation", "arguments"),
+    [
+        (lambda a: a.consume("42", "CN-1"), "Consume",
+         {"RSVNO": "42", "REFNO": "CN-1", "QTY": None, "RELREM": "N"}),
+        (lambda a: a.consume("42", "CN-2", Decimal("2.5"), release_remainder=True), "Consume",
+         {"RSVNO": "42", "REFNO": "CN-2", "QTY": Decimal("2.5"), "RELREM": "Y"}),
+        (lambda a: a.change_expiry("42", None, "EX-1"), "ChangeExpiry",
+         {"RSVNO": "42", "EXPDT": "", "REFNO": "EX-1"}),
+    ],
+    ids=["whole-consume", "partial-consume", "expiry-cleared"],
+)  # fmt: skip
+def test_the_new_writes_send_the_envelope_zeep_s_binding_builds(
+    call: Any, operation: str, arguments: dict[str, Any]
+) -> None:
+    endpoint = "http://inventory.test/soap/inventory"
+    answers = {"Consume": f"<t:RSV>{RSV}</t:RSV>{WHOLE_TRN}", "ChangeExpiry": RSV}
+    responses.post(endpoint, body=answer(operation, answers[operation]), content_type="text/xml")
+    adapter = InventorySoapClient(
+        endpoint, WSDL, requests.Session(), FakeTokens("tok"), "api://inventory/.default",
+        PlantClock("Europe/Berlin"),
+    )  # fmt: skip
+    answered = call(adapter)
+    assert getattr(answered, "reservation", answered).id == "7"
+    client = zeep.Client(parsed_wsdl(WSDL), settings=HARDENED)
+    service = client.create_service(BINDING, endpoint)
+    expected, _ = service._binding._create(
+        operation, (), {**arguments, "_soapheaders": []}, client=client
+    )
+    sent = responses.calls[0].request
+    assert sent.body == etree_to_string(expected)
+    assert sent.headers["SOAPAction"] == f'"{operation}"'

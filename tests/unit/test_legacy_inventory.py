@@ -285,6 +285,38 @@ def test_consume_answer_without_its_transaction_is_a_legacy_data_error() -> None
         legacy.consumption_from_legacy({"RSV": legacy_reservation(), "TRN": None}, BERLIN)
 
 
+def test_a_whole_consume_sends_no_quantity_and_does_not_release_a_remainder() -> None:
+    assert legacy.consume_to_legacy("100234", "CNS-1", None, False) == {
+        "RSVNO": "100234", "REFNO": "CNS-1", "QTY": None, "RELREM": "N"
+    }  # fmt: skip
+
+
+def test_a_partial_consume_sends_its_exact_quantity_and_the_remainder_flag() -> None:
+    sent = legacy.consume_to_legacy("100234", "CNS-2", Decimal("2.125"), True)
+    assert (sent["QTY"], sent["RELREM"]) == (Decimal("2.125"), "Y")
+    assert isinstance(sent["QTY"], Decimal)
+
+
+def test_a_consume_of_an_id_the_legacy_system_cannot_have_is_not_found() -> None:
+    with pytest.raises(ReservationNotFound):
+        legacy.consume_to_legacy("R-1", "CNS-3", None, False)
+
+
+def test_an_expiry_change_is_stamped_in_plant_time_as_reserve_stamps_it() -> None:
+    summer = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+    sent = legacy.expiry_change_to_legacy("100234", summer, "EXP-1", BERLIN)
+    assert sent == {"RSVNO": "100234", "EXPDT": "20260701100000", "REFNO": "EXP-1"}
+    request = ReservationRequest(
+        "R-1", "RM-1001", "W01", Decimal(1), ReservationType.PRODUCTION,
+        Source(SourceType.WORK_ORDER, "WO-1"), "PLANT-A", expires_at=summer,
+    )  # fmt: skip
+    assert sent["EXPDT"] == legacy.reservation_request_to_legacy(request, BERLIN)["EXPDTM"]
+
+
+def test_an_expiry_cleared_is_sent_blank() -> None:
+    assert legacy.expiry_change_to_legacy("100234", None, "EXP-2", BERLIN)["EXPDT"] == ""
+
+
 def test_search_sends_only_the_criteria_given_lettered_and_padded() -> None:
     search = ReservationSearch(
         item_sku_id="RM-1001",

@@ -31,8 +31,8 @@ def erp_users_blueprint(store: InventoryStore) -> Blueprint:
 
     @bp.post("/reservations/<reservation_id>/release")
     def release(reservation_id: str) -> Any:
-        reason = str(_body().get("reason", "R"))
-        return _answer(lambda: store.release(reservation_id, reason))
+        reason = str(_body().get("reason", "R"))  # E needs no passed expiry here: a person decides
+        return _answer(lambda: store.release(reservation_id, reason, at_screen=True))
 
     @bp.post("/reservations/<reservation_id>/consume")
     def consume(reservation_id: str) -> Any:

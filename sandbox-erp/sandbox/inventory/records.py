@@ -25,6 +25,14 @@ def key(item_number: str | None) -> str:
     return found
 
 
+def required(value: str | None) -> str:
+    """A required text field, trimmed; fault 250 if blank."""
+    found = trimmed(value)
+    if found is None:
+        raise LegacyError(INVALID_CODE, MISSING)
+    return found
+
+
 def owner_list(owners: Iterable[str | None] | None) -> tuple[str, ...]:
     """The distinct, trimmed owners of an OWNERLIST; blanks dropped."""
     return tuple(sorted({o for o in (trimmed(owner) for owner in owners or []) if o}))
@@ -40,6 +48,11 @@ def stamp_to_utc(stamp: str | None, zone: ZoneInfo) -> str | None:
 
 def _flag(value: Any) -> str:
     return "Y" if value else "N"
+
+
+def is_yes(flag: str | None) -> bool:
+    """A Y/N flag of a request (absent or blank = N)."""
+    return (flag or "N").strip() == "Y"
 
 
 def item_record(row: sqlite3.Row) -> ITEM:
@@ -171,7 +184,7 @@ def new_reservation(req: Any, zone: ZoneInfo) -> NewReservation:
         lot=trimmed(req.LOTNO),
         expires_at=stamp_to_utc(req.EXPDTM, zone),
         created_by=trimmed(req.CRTUSR),
-        override=(req.OVRIDE or "N").strip() == "Y",
+        override=is_yes(req.OVRIDE),
     )
 
 

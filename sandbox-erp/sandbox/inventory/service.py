@@ -30,11 +30,14 @@ from sandbox.inventory.types import (
     RSVREQ,
     SRCIDLIST,
     TRN,
+    Flag,
+    Quantity,
     RefNo,
+    Stamp,
 )
 
 T = TypeVar("T")
-WRITES = {"Reserve", "Release", "Consume", "PostTransaction"}
+WRITES = {"Reserve", "Release", "Consume", "PostTransaction", "ChangeExpiry"}
 
 
 def create_inventory_application(
@@ -138,16 +141,34 @@ def create_inventory_application(
 
             return guarded(ctx, "Release", work)
 
-        @rpc(Unicode(min_occurs=1), Unicode(min_occurs=1), _returns=CNSRES, _faults=[LEGACYFAULT])
-        def Consume(ctx, RSVNO, REFNO):
+        @rpc(
+            Unicode(min_occurs=1), Unicode(min_occurs=1), Quantity, Flag,
+            _returns=CNSRES, _faults=[LEGACYFAULT],
+        )  # fmt: skip
+        def Consume(ctx, RSVNO, REFNO, QTY, RELREM):
+            # QTY absent: the whole reservation; RELREM=Y closes it and frees what is left
             def work() -> CNSRES:
-                reservation, transaction = store.consume(RSVNO, REFNO.strip())
+                consumed = store.consume(RSVNO, REFNO.strip(), QTY, records.is_yes(RELREM))
+                reservation, transaction = consumed
                 return CNSRES(
                     RSV=records.rsv_record(reservation, zone),
                     TRN=records.trn_record(transaction, zone),
                 )
 
             return guarded(ctx, "Consume", work)
+
+        @rpc(
+            Unicode(min_occurs=1), Stamp, RefNo.customize(min_occurs=1),
+            _returns=RSV, _faults=[LEGACYFAULT],
+        )  # fmt: skip
+        def ChangeExpiry(ctx, RSVNO, EXPDT, REFNO):
+            # EXPDT absent or blank: the reservation no longer expires
+            def work() -> RSV:
+                refno = records.required(REFNO)
+                expires_at = records.stamp_to_utc(EXPDT, zone)
+                return records.rsv_record(store.change_expiry(RSVNO, expires_at, refno), zone)
+
+            return guarded(ctx, "ChangeExpiry", work)
 
         @rpc(TRN.customize(min_occurs=1), _returns=TRN, _faults=[LEGACYFAULT])
         def PostTransaction(ctx, TRN):

@@ -15,8 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sandbox.inventory import browse
+from sandbox.inventory import browse, changes
 from sandbox.inventory.browse import ReservationCriteria
+from sandbox.inventory.changes import NewConsume
 from sandbox.inventory.errors import (
     INSUFFICIENT_STOCK,
     INVALID_CODE,
@@ -41,7 +42,6 @@ from sandbox.inventory.tables import (
     open_reservation_row,
     post_movement,
     register_functions,
-    reservation_number,
     reservation_row,
     transaction_by_refno,
     utc_now,
@@ -225,11 +225,15 @@ class InventoryStore:
             )  # fmt: skip
             return reservation_row(conn, str(cursor.lastrowid))
 
-    def release(self, reservation_id: str, reason: str, refno: str | None = None) -> sqlite3.Row:
+    def release(
+        self, reservation_id: str, reason: str, refno: str | None = None, at_screen: bool = False
+    ) -> sqlite3.Row:
         """OPEN → RELEASED; what was reserved becomes available again.
 
         Repeating the release that released the reservation, with its REFNO, returns the
         reservation as released; without one, or with another, a released one is fault 220.
+        Reason E on a reservation whose expiry is absent or not yet passed is fault 270, except
+        ``at_screen``: an ERP user may expire one by hand; a caller of the interface may not.
         """
         if reason not in RELEASE_REASONS:
             raise LegacyError(INVALID_CODE)
@@ -238,6 +242,8 @@ class InventoryStore:
             if refno and row["status"] == "R" and row["release_refno"] == refno:
                 return row
             row = open_reservation_row(conn, reservation_id)
+            if reason == "E" and not at_screen:
+                changes.check_due(row)
             add_reserved(conn, row["sku"], row["warehouse"], -Decimal(row["quantity"]))
             conn.execute(
                 "UPDATE reservations SET status = 'R', release_reason = ?, released_at = ?,"
@@ -246,33 +252,24 @@ class InventoryStore:
             )
             return reservation_row(conn, reservation_id)
 
-    def consume(self, reservation_id: str, refno: str) -> tuple[sqlite3.Row, sqlite3.Row]:
-        """OPEN → CLOSED; on-hand and reserved drop, a transaction records the movement.
-
-        Repeating the consume that closed the reservation, with its REFNO, returns the same
-        reservation and transaction; a REFNO already used for anything else is fault 260.
-        """
+    def consume(
+        self,
+        reservation_id: str,
+        refno: str,
+        quantity: Decimal | None = None,
+        release_remainder: bool = False,
+    ) -> tuple[sqlite3.Row, sqlite3.Row]:
+        """Take the whole reservation (CLOSED) or part of it (still OPEN, or CLOSED with the
+        rest released); a transaction records the movement (``changes.consume``)."""
+        new = NewConsume(reservation_id, refno, quantity, release_remainder)
+        new.check()
         with self._write() as conn:
-            earlier = transaction_by_refno(conn, refno)
-            if earlier is not None and _consumed(earlier, reservation_id):
-                return reservation_row(conn, reservation_id), earlier
-            row = open_reservation_row(conn, reservation_id)
-            if earlier is not None:
-                raise LegacyError(REFERENCE_REUSED)
-            quantity = Decimal(row["quantity"])
-            add_reserved(conn, row["sku"], row["warehouse"], -quantity)
-            conn.execute(
-                "UPDATE reservations SET status = 'C', closed_at = ? WHERE id = ?",
-                (utc_now(), row["id"]),
-            )
-            movement = NewTransaction(
-                refno=refno, sku=row["sku"], warehouse=row["warehouse"], quantity=-quantity,
-                type="CNS", transaction_date=utc_now(), source_type=row["source_type"],
-                source_id=row["source_id"], location=row["location"], lot=row["lot"],
-                reservation_id=row["id"],
-            )  # fmt: skip
-            transaction = post_movement(conn, movement, allow_negative=True)
-            return reservation_row(conn, reservation_id), transaction
+            return changes.consume(conn, new)
+
+    def change_expiry(self, reservation_id: str, expires_at: str | None, refno: str) -> sqlite3.Row:
+        """A new expiry for an OPEN reservation, once per REFNO (``changes.change_expiry``)."""
+        with self._write() as conn:
+            return changes.change_expiry(conn, reservation_id, expires_at, refno)
 
     def post_transaction(self, new: NewTransaction) -> sqlite3.Row:
         """Move stock; a repeated REFNO returns the transaction it posted."""
@@ -285,13 +282,3 @@ class InventoryStore:
                 return existing
             item = item_row(conn, new.sku)
             return post_movement(conn, new, allow_negative=bool(item["allow_negative"]))
-
-
-def _consumed(transaction: sqlite3.Row, reservation_id: str) -> bool:
-    """Whether ``transaction`` is the consume that closed this reservation."""
-    number = reservation_number(reservation_id)
-    return (
-        transaction["type"] == "CNS"
-        and number is not None
-        and transaction["reservation_id"] == number
-    )

@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS transactions (
     transaction_date TEXT NOT NULL, source_type TEXT, source_id TEXT,
     previous_on_hand TEXT NOT NULL, new_on_hand TEXT NOT NULL, posted_at TEXT NOT NULL,
     reservation_id INTEGER);
+CREATE TABLE IF NOT EXISTS expiry_changes (
+    refno TEXT PRIMARY KEY, reservation_id INTEGER NOT NULL, expires_at TEXT,
+    changed_at TEXT NOT NULL);
 """
 
 RESERVATION_TYPES = {"S", "P", "T", "V"}
