@@ -14,6 +14,7 @@ import pytest
 from adapters.inventory_soap import InventorySoapClient
 from gateway.domain.errors import (
     InsufficientStock,
+    InvalidQuantity,
     ItemNotFound,
     ItemNotStockTracked,
     RequestInvalid,
@@ -493,4 +494,18 @@ def test_a_release_for_expiry_the_legacy_system_refuses_is_not_expired(
         inventory.release(reservation.id, ReleaseReason.EXPIRED)
     assert refused.value.extra["legacy_error"] == 270
     assert inventory.get_reservation(reservation.id).status is ReservationStatus.OPEN
+    inventory.release(reservation.id, ReleaseReason.RELEASED)
+
+
+@pytest.mark.parametrize("quantity", ["12345678901", "1.2345", "0"])
+def test_a_consume_quantity_the_legacy_field_cannot_take_is_invalid_quantity_and_takes_nothing(
+    inventory: InventorySoapClient, quantity: str
+) -> None:
+    reservation = inventory.reserve(request_for("RM-1004", "1", source_id=fresh_source()))
+    before = inventory.get_stock_level("RM-1004", "W02")
+    with pytest.raises(InvalidQuantity) as refused:
+        inventory.consume(reservation.id, f"CNS-{uuid.uuid4().hex[:12]}", Decimal(quantity))
+    assert refused.value.extra["legacy_error"] == 240
+    assert inventory.get_stock_level("RM-1004", "W02") == before
+    assert inventory.get_reservation(reservation.id).quantity == Decimal(1)
     inventory.release(reservation.id, ReleaseReason.RELEASED)
