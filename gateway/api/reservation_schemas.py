@@ -14,10 +14,11 @@ from gateway.api.bounded import (
     strict_integer,
 )
 from gateway.api.dumps import PlainDump, page_json
-from gateway.api.schemas import ReservationSchema, exact_decimal
+from gateway.api.schemas import ReservationSchema, SourceSchema, exact_decimal
 from gateway.api.text import Text
 from gateway.domain.model import DEFAULT_PRIORITY, Page, ReservationStatus, SourceType
 from gateway.domain.reservation_rules import ReservationDraft
+from gateway.services.reservations import PickedPart
 
 
 class SourceInSchema(Schema):
@@ -91,3 +92,39 @@ class TransactionSchema(Schema):
 class ConsumptionSchema(Schema):
     reservation = fields.Nested(ReservationSchema)
     transaction = fields.Nested(TransactionSchema)
+    consumed_quantity = exact_decimal(data_key="consumedQuantity")
+    remaining_quantity = exact_decimal(
+        data_key="remainingQuantity", metadata={"description": "Still reserved (OPEN)"}
+    )
+    released_quantity = exact_decimal(
+        data_key="releasedQuantity", metadata={"description": "Given back by releaseRemainder"}
+    )
+
+
+class ConsumeSchema(Schema):
+    """A consume's optional body: without it (or without quantity) all of it is consumed."""
+
+    quantity = LegacyQuantity(
+        load_default=None, metadata={"description": "What was picked; at most what is reserved"}
+    )
+    release_remainder = fields.Boolean(  # JSON true or false only
+        data_key="releaseRemainder", load_default=False, truthy={True}, falsy={False},
+        metadata={"description": "Close the reservation and give the rest back to available"},
+    )  # fmt: skip
+
+    @post_load
+    def picked(self, data: dict[str, Any], **_: Any) -> PickedPart:
+        return PickedPart(data["quantity"], data["release_remainder"])
+
+
+class ExpiryChangeSchema(Schema):
+    expires_at = LegacyTimestamp(
+        data_key="expiresAt", required=True, allow_none=True,
+        metadata={"description": "The new expiry, in the future; null: never expires"},
+    )  # fmt: skip
+
+
+class SourceExpirySchema(Schema):
+    source = fields.Nested(SourceSchema)
+    expires_at = fields.AwareDateTime(data_key="expiresAt", allow_none=True)
+    reservations = fields.List(fields.Nested(ReservationSchema))

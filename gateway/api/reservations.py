@@ -16,20 +16,26 @@ from gateway.api.context import backorder_desk, reservation_desk, unit_of_work
 from gateway.api.idempotency import idempotent, request_reference
 from gateway.api.parser import Blueprint
 from gateway.api.reservation_schemas import (
+    ConsumeSchema,
     ConsumptionSchema,
+    ExpiryChangeSchema,
     ReservationBatchSchema,
     ReservationCreateSchema,
     ReservationPageSchema,
     ReservationQuery,
+    SourceExpirySchema,
 )
 from gateway.api.schemas import ReservationSchema, StockLevelSchema
 from gateway.api.shortage_schemas import ShortagePageSchema, ShortageQuery
-from gateway.domain.model import Reservation, ReservationSearch
+from gateway.domain.errors import RequestInvalid
+from gateway.domain.model import Reservation, ReservationSearch, Source, SourceType
 from gateway.domain.payloads import consumption_from_payload, reservation_from_payload
 from gateway.domain.reservation_rules import ReservationDraft
 from gateway.domain.roles import RESERVATION_ROLES
 from gateway.domain.write_plan import WritePlan
+from gateway.services.expiry_changes import source_expiry_of
 from gateway.services.references import upstream_reference
+from gateway.services.reservations import PickedPart
 
 blp = Blueprint("reservations", __name__, url_prefix="/api/inventory", description="Reservations")
 blp.before_request(authenticate)
@@ -99,15 +105,54 @@ def release_reservation(reservation_id: str) -> Any:
 
 
 @blp.put("/reservations/<id:reservation_id>/consume")
+@blp.arguments(ConsumeSchema, required=False)
 @blp.response(200, ConsumptionSchema)
+@blp.problem(409, "inventory.reservation.over_consume")
 @requires_any_role(*RESERVATION_ROLES)
 @idempotent(final_answer=lambda plan: consumption_from_payload(plan.steps[0].result or {}))
-def consume_reservation(reservation_id: str) -> Any:
-    """Fulfilment: OPEN → CLOSED, on-hand and reserved drop; returns the transaction."""
+def consume_reservation(picked: PickedPart, reservation_id: str) -> Any:
+    """Fulfilment: OPEN → CLOSED, on-hand and reserved drop; returns the transaction. With a
+    `quantity` below the reserved one only that part is consumed: the rest stays reserved
+    (OPEN), or is released when `releaseRemainder` is true. No body: all of it."""
     reference = request_reference("CNS")
     return reservation_desk().consume(
-        reservation_id, current_principal(), reference, unit_of_work()
+        reservation_id, current_principal(), reference, unit_of_work(), picked
     )
+
+
+@blp.put("/reservations/<id:reservation_id>/expiry")
+@blp.arguments(ExpiryChangeSchema)
+@blp.response(200, ReservationSchema)
+@requires_any_role(*RESERVATION_ROLES)
+@idempotent(final_answer=lambda plan: reservation_from_payload(plan.steps[0].result or {}))
+def change_reservation_expiry(body: dict[str, Any], reservation_id: str) -> Any:
+    """Extend, shorten or clear (null) an OPEN reservation's expiry."""
+    reference = request_reference("EXP")
+    return reservation_desk().change_expiry(
+        reservation_id, body["expires_at"], current_principal(), reference, unit_of_work()
+    )
+
+
+@blp.put("/sources/<id:source_type>/<id:source_id>/expiry")
+@blp.arguments(ExpiryChangeSchema)
+@blp.response(200, SourceExpirySchema)
+@requires_any_role(*RESERVATION_ROLES)
+@idempotent(final_answer=source_expiry_of)
+def change_source_expiry(body: dict[str, Any], source_type: str, source_id: str) -> Any:
+    """Set the expiry of every OPEN reservation of a source document (e.g. confirm a sales
+    order: keep it until fulfilment with `null`), all or nothing."""
+    source = Source(parsed_source_type(source_type), source_id)
+    return reservation_desk().change_source_expiry(
+        source, body["expires_at"], current_principal(), unit_of_work()
+    )
+
+
+def parsed_source_type(value: str) -> SourceType:
+    try:
+        return SourceType(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in SourceType)
+        raise RequestInvalid({"sourceType": [f"must be one of {allowed}"]}) from None
 
 
 @blp.get("/reservations")

@@ -210,10 +210,33 @@ class InventoryTransaction:
 
 @dataclass(frozen=True)
 class Consumption:
-    """A fulfilled reservation and the stock movement that fulfilled it."""
+    """A fulfilled reservation (or the part of it that was picked) and its stock movement.
+
+    After a partial consume the reservation is still OPEN and holds what is left; a consume
+    that releases the remainder closes it with the quantity it held when it was closed.
+    """
 
     reservation: Reservation
     transaction: InventoryTransaction
+
+    @property
+    def consumed_quantity(self) -> Decimal:
+        """What left on-hand: the movement's quantity, whatever its sign in the legacy books."""
+        return abs(self.transaction.quantity)
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        """What the reservation still holds for a later consume."""
+        if self.reservation.status is ReservationStatus.OPEN:
+            return self.reservation.quantity
+        return Decimal(0)
+
+    @property
+    def released_quantity(self) -> Decimal:
+        """What a closing consume gave back to available (the remainder it released)."""
+        if self.reservation.status is not ReservationStatus.CLOSED:
+            return Decimal(0)
+        return max(self.reservation.quantity - self.consumed_quantity, Decimal(0))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ CANCEL_RESERVATION = "inventory.cancel_reservation"
 RESTORE_RESERVATION = "inventory.restore_reservation"
 REVERSE_TRANSACTION = "inventory.reverse_transaction"
 RELEASE = "inventory.release"
+RESTORE_EXPIRY = "inventory.restore_expiry"
 """Release one reservation by id (kept for entries queued before cancel-by-reference)."""
 
 REVERSAL_TYPE = "REV"
@@ -99,3 +100,12 @@ def reverse_transaction(posted: InventoryTransaction, reversal_reference: str) -
         REVERSE_TRANSACTION,
         {"transaction": transaction_payload(posted), "reversalReference": reversal_reference},
     )
+
+
+def restore_expiry(before: Reservation, reference: str) -> Compensation:
+    """Set the expiry back to what it was (with ``reference``), while the reservation is open."""
+    expires = before.expires_at
+    return Compensation(RESTORE_EXPIRY, {
+        "reservationId": before.id, "reference": reference,
+        "expiresAt": None if expires is None else expires.isoformat(),
+    })  # fmt: skip

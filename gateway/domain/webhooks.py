@@ -23,8 +23,11 @@ RESERVATION_EVENT_TYPES = (
     "InventoryConsumed",
     "InventoryExpired",
     "InventoryCompensationConflict",
+    "InventoryReservationExtended",
+    "InventoryPartiallyConsumed",
 )
-"""A reservation's changes (SPEC §5.3, decision 090); the ERP's own are among them (161)."""
+"""A reservation's changes (SPEC §5.3, decision 090); the ERP's own are among them (161); an
+expiry changed and a part consumed (issue 15.1, 15.4, decision 173)."""
 BACKORDER_EVENT_TYPES = (
     "InventoryBackordered",
     "InventoryBackorderFilled",

@@ -20,6 +20,7 @@ RESERVE = "inventory.reserve"
 RELEASE = "inventory.release"
 CONSUME = "inventory.consume"
 POST_TRANSACTION = "inventory.post_transaction"
+CHANGE_EXPIRY = "inventory.change_expiry"
 
 REFERENCE_LIMIT = 40
 """The legacy REFNO's length."""

@@ -16,10 +16,12 @@ def record_change(
     after: Reservation,
     event_type: str,
     extra: dict[str, Any] | None = None,
+    change: str | None = None,
 ) -> None:
-    """Audit entry and event for one change of one reservation (same transaction)."""
+    """Audit entry and event for one change of one reservation (same transaction). ``change``
+    names one of several changes of the same type (an expiry change's reference)."""
     uow.audit.record(actor, action, "reservation", after.id, snapshot(before), snapshot(after))
-    publish(uow, event_type, after, extra)
+    publish(uow, event_type, after, extra, change=change)
 
 
 def publish(
@@ -28,15 +30,18 @@ def publish(
     after: Reservation,
     extra: dict[str, Any] | None = None,
     origin: str = "gateway",
+    change: str | None = None,
 ) -> None:
     """The event for a reservation's change; published once whoever writes it again (the
-    change detector's key is the gateway's: a change both see is reported once)."""
+    change detector's key is the gateway's: a change both see is reported once). A type a
+    reservation can have many of (extensions, partial consumes) is keyed by its ``change``."""
+    key = f"{event_type}:{after.id}" if change is None else f"{event_type}:{after.id}:{change}"
     uow.events.publish(
         event_type,
         after.id,
         {**(snapshot(after) or {}), **(extra or {})},
         owner_id=after.owner_id,
-        dedupe_key=f"{event_type}:{after.id}",
+        dedupe_key=key,
         origin=origin,
     )
 

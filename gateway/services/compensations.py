@@ -34,6 +34,7 @@ from gateway.domain.undo import (
     CANCEL_RESERVATION,
     RELEASE,
     REMOVE_MATERIAL,
+    RESTORE_EXPIRY,
     RESTORE_HEADER,
     RESTORE_MATERIAL,
     RESTORE_RESERVATION,
@@ -153,6 +154,17 @@ def _release_if_open(
     return None
 
 
+def _restore_expiry(payload: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) -> Changed:
+    # Safe when the change never landed: the expiry is set to what it already is. A reservation
+    # released or consumed since keeps its end; there is no expiry left to restore.
+    expires = payload.get("expiresAt")
+    with suppress(ReservationAlreadyReleased, ReservationAlreadyClosed):
+        return stock.change_expiry(payload["reservationId"],
+                                   None if expires is None else datetime.fromisoformat(expires),
+                                   payload["reference"])  # fmt: skip
+    return None
+
+
 REGISTRY: dict[str, Runner] = {
     RESTORE_HEADER: _restore_header,
     RESTORE_MATERIAL: _restore_material,
@@ -161,4 +173,5 @@ REGISTRY: dict[str, Runner] = {
     RESTORE_RESERVATION: _restore_reservation,
     REVERSE_TRANSACTION: _reverse_transaction,
     RELEASE: _release,
+    RESTORE_EXPIRY: _restore_expiry,
 }

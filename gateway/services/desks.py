@@ -17,11 +17,12 @@ from gateway.domain.model import (
     Page,
     Reservation,
     ReservationSearch,
+    Source,
     StockLevel,
 )
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.domain.shortages import Shortage
-from gateway.services import backorders, reservations
+from gateway.services import backorders, expiry_changes, reservations
 from gateway.services.backorder_batch import BatchLine, reserve_lines
 from gateway.services.backorder_ports import BackorderBook
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
@@ -73,9 +74,32 @@ class ReservationDesk:
         return reservations.release(reservation_id, caller, reference, self.inventory, uow)
 
     def consume(
-        self, reservation_id: str, caller: Caller, reference: str, uow: UnitOfWork
+        self,
+        reservation_id: str,
+        caller: Caller,
+        reference: str,
+        uow: UnitOfWork,
+        picked: reservations.PickedPart | None = None,
     ) -> Consumption:
-        return reservations.consume(reservation_id, caller, reference, self.inventory, uow)
+        return reservations.consume(reservation_id, caller, reference, self.inventory, uow,
+                                    picked)  # fmt: skip
+
+    def change_expiry(
+        self,
+        reservation_id: str,
+        expires_at: datetime | None,
+        caller: Caller,
+        reference: str,
+        uow: UnitOfWork,
+    ) -> Reservation:
+        return expiry_changes.change_expiry(reservation_id, expires_at, caller, reference,
+                                            self.inventory, uow, self.clock())  # fmt: skip
+
+    def change_source_expiry(
+        self, source: Source, expires_at: datetime | None, caller: Caller, uow: UnitOfWork
+    ) -> expiry_changes.SourceExpiry:
+        return expiry_changes.change_source_expiry(source, expires_at, caller, self.inventory,
+                                                   uow, self.clock())  # fmt: skip
 
     def get(self, reservation_id: str, caller: Caller) -> Reservation:
         return reservations.visible_reservation(reservation_id, caller, self.inventory)

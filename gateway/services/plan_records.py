@@ -15,9 +15,10 @@ from typing import Any
 from gateway.domain import undo
 from gateway.domain.backorders import backorders_of_plan
 from gateway.domain.errors import GatewayError
-from gateway.domain.model import Reservation
+from gateway.domain.model import Reservation, ReservationStatus
 from gateway.domain.payloads import consumption_from_payload, reservation_from_payload
 from gateway.domain.write_plan import (
+    CHANGE_EXPIRY,
     CONSUME,
     RELEASE,
     RESERVE,
@@ -32,6 +33,8 @@ from gateway.services.ports import UnitOfWork
 
 OUTBOX_ACTOR = "gateway:outbox"
 CONFLICT_EVENT = "InventoryCompensationConflict"
+EXTENDED = "InventoryReservationExtended"
+PARTLY_CONSUMED = "InventoryPartiallyConsumed"
 
 
 def end_plan(uow: UnitOfWork, plan: WritePlan, error: Exception | None = None) -> None:
@@ -73,6 +76,9 @@ def record_outbox_compensation(
         record_change(uow, OUTBOX_ACTOR, "reservation.cancel", None, changed, "InventoryReleased")
     elif kind == undo.RESTORE_RESERVATION and changed is not None:
         record_change(uow, OUTBOX_ACTOR, "reservation.restore", None, changed, "InventoryReserved")
+    elif kind == undo.RESTORE_EXPIRY and changed is not None:
+        record_change(uow, OUTBOX_ACTOR, "reservation.restore_expiry", None, changed, EXTENDED,
+                      change=str(payload["reference"]))  # fmt: skip
     else:
         uow.audit.record(OUTBOX_ACTOR, kind, "compensation", _target(kind, payload), None,
                          {"state": "undone", "payload": dict(payload)},
@@ -124,6 +130,8 @@ def _record_step(uow: UnitOfWork, plan: WritePlan, step: PlannedStep) -> None:
         _record_release(uow, plan, step)
     elif step.kind == CONSUME:
         _record_consume(uow, plan.actor, step)
+    elif step.kind == CHANGE_EXPIRY:
+        _record_expiry_change(uow, plan.actor, step)
     elif step.undo is not None and step.state in (StepState.UNDONE, StepState.QUEUED):
         uow.audit.record(plan.actor, step.undo.kind, "compensation",
                          _target(step.undo.kind, step.undo.payload), None,
@@ -148,13 +156,38 @@ def _record_consume(uow: UnitOfWork, actor: str, step: PlannedStep) -> None:
         return
     before = reservation_from_payload(step.args["before"])
     consumption = consumption_from_payload(step.result)
-    if before.status is consumption.reservation.status:
+    after = consumption.reservation
+    if before.status is after.status and before.quantity == after.quantity:
         return  # a repeat answered with the first answer: recorded then
     movement = consumption.transaction
     extra = {"previousOnHand": movement.previous_on_hand, "newOnHand": movement.new_on_hand,
-             "transactionReference": movement.reference}  # fmt: skip
-    record_change(uow, actor, "reservation.consume", before, consumption.reservation,
-                  "InventoryConsumed", extra=extra)  # fmt: skip
+             "transactionReference": movement.reference,
+             "consumedQuantity": consumption.consumed_quantity,
+             "remainingQuantity": consumption.remaining_quantity,
+             "releasedQuantity": consumption.released_quantity}  # fmt: skip
+    if after.status is ReservationStatus.OPEN:  # a part picked; the rest stays reserved
+        record_change(uow, actor, "reservation.consume_part", before, after, PARTLY_CONSUMED,
+                      extra=extra, change=movement.reference)  # fmt: skip
+        return
+    record_change(uow, actor, "reservation.consume", before, after, "InventoryConsumed",
+                  extra=extra)  # fmt: skip
+
+
+def _record_expiry_change(uow: UnitOfWork, actor: str, step: PlannedStep) -> None:
+    before = reservation_from_payload(step.args["before"])
+    if step.result is not None and step.state is not StepState.NOT_DONE:
+        after = reservation_from_payload(step.result)
+        if after.expires_at != before.expires_at:
+            record_change(uow, actor, "reservation.extend", before, after, EXTENDED,
+                          extra={"previousExpiresAt": before.expires_at},
+                          change=str(step.args["reference"]))  # fmt: skip
+    if step.state is StepState.UNDONE and step.undo_result is not None and step.undo:
+        restored = reservation_from_payload(step.undo_result)
+        record_change(uow, actor, "reservation.restore_expiry", None, restored, EXTENDED,
+                      change=str(step.undo.payload["reference"]))  # fmt: skip
+    elif step.state is StepState.QUEUED and step.undo:
+        uow.audit.record(actor, "reservation.restore_expiry_queued", "reservation", before.id,
+                         snapshot(before), None)  # fmt: skip
 
 
 def _record_release(uow: UnitOfWork, plan: WritePlan, step: PlannedStep) -> None:

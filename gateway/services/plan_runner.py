@@ -27,6 +27,7 @@ from gateway.domain.payloads import (
     transaction_from_payload,
 )
 from gateway.domain.write_plan import (
+    CHANGE_EXPIRY,
     CONSUME,
     POST_TRANSACTION,
     PUT_MATERIAL,
@@ -218,7 +219,21 @@ def _release(args: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) ->
 
 
 def _consume(args: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) -> Result:
-    return consumption_payload(stock.consume(args["reservationId"], args["reference"]))
+    quantity = args.get("quantity")  # absent from plans written before partial consumes
+    if quantity is None and not args.get("releaseRemainder"):
+        return consumption_payload(stock.consume(args["reservationId"], args["reference"]))
+    consumed = stock.consume(args["reservationId"], args["reference"],
+                             quantity=None if quantity is None else decimal(quantity),
+                             release_remainder=bool(args.get("releaseRemainder")))  # fmt: skip
+    return consumption_payload(consumed)
+
+
+def _change_expiry(args: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) -> Result:
+    expires = args.get("expiresAt")
+    changed = stock.change_expiry(args["reservationId"],
+                                  None if expires is None else datetime.fromisoformat(expires),
+                                  args["reference"])  # fmt: skip
+    return reservation_payload(changed)
 
 
 def _post_transaction(args: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) -> Result:
@@ -264,6 +279,7 @@ STEPS: dict[str, StepRunner] = {
     RELEASE: _release,
     CONSUME: _consume,
     POST_TRANSACTION: _post_transaction,
+    CHANGE_EXPIRY: _change_expiry,
 }
 
 LOOKUPS: dict[str, Lookup] = {
@@ -273,4 +289,5 @@ LOOKUPS: dict[str, Lookup] = {
     RELEASE: _released,
     CONSUME: _again(_consume),
     POST_TRANSACTION: _again(_post_transaction),
+    CHANGE_EXPIRY: _again(_change_expiry),
 }

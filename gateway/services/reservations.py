@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from gateway.domain.errors import (
+    ConsumeExceedsReserved,
+    InvalidQuantity,
     ItemNotFound,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
@@ -146,24 +149,59 @@ def release(
     # A RELEASED one goes upstream too: a retry with the same reference gets its first answer,
     # any other reference is already released there.
     step = release_step(before, ReleaseReason.RELEASED, reference)
-    done = _run_single(RELEASE, step, caller, inventory, uow)
+    done = run_single_write(RELEASE, step, caller, inventory, uow)
     return reservation_from_payload(done.result or {})
 
 
 def consume(
-    reservation_id: str, caller: Caller, reference: str, inventory: InventoryPort, uow: UnitOfWork
+    reservation_id: str,
+    caller: Caller,
+    reference: str,
+    inventory: InventoryPort,
+    uow: UnitOfWork,
+    picked: PickedPart | None = None,
 ) -> Consumption:
-    """OPEN → CLOSED: on-hand and reserved drop; the transaction has previous and new on-hand."""
+    """OPEN → CLOSED: on-hand and reserved drop; the transaction has previous and new on-hand.
+
+    With ``picked`` below the reserved quantity only that part is consumed: the reservation
+    stays OPEN with the rest, or is closed and the rest released (``release_remainder``).
+    """
     before = visible_reservation(reservation_id, caller, inventory)
     ensure_may_change(before, caller)
     if before.status is ReservationStatus.RELEASED:
         raise ReservationAlreadyReleased(f"Reservation {reservation_id} is already released")
+    quantity, release_remainder = _part_to_consume(before, picked)
     # A CLOSED one goes upstream too: a retry with the same reference gets its first answer.
-    done = _run_single(CONSUME, consume_step(before, reference), caller, inventory, uow)
+    step = consume_step(before, reference, quantity, release_remainder)
+    done = run_single_write(CONSUME, step, caller, inventory, uow)
     return consumption_from_payload(done.result or {})
 
 
-def _run_single(
+@dataclass(frozen=True)
+class PickedPart:
+    """What a partial consume picked, and whether the rest goes back to available."""
+
+    quantity: Decimal | None = None
+    release_remainder: bool = False
+
+
+def _part_to_consume(before: Reservation, picked: PickedPart | None) -> tuple[Decimal | None, bool]:
+    """The quantity to send (None: all of it) and whether to release the rest."""
+    if picked is None or picked.quantity is None:
+        return None, False
+    if picked.quantity <= 0:
+        raise InvalidQuantity("quantity must be greater than zero")
+    if before.status is ReservationStatus.OPEN and picked.quantity > before.quantity:
+        raise ConsumeExceedsReserved(
+            f"quantity {picked.quantity} exceeds the {before.quantity} reservation "
+            f"{before.id} holds"
+        )
+    if before.status is ReservationStatus.OPEN and picked.quantity == before.quantity:
+        return None, False  # all of it: a whole consume, as the legacy system has always had
+    return picked.quantity, picked.release_remainder
+
+
+def run_single_write(
     operation: str, step: PlannedStep, caller: Caller, inventory: InventoryPort, uow: UnitOfWork
 ) -> PlannedStep:
     """One write as a durable plan: recorded before it is made, recovered if the process dies."""

@@ -5,7 +5,7 @@ never comes back as an erp event (decision 161)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -95,12 +95,18 @@ def test_a_reservation_made_in_the_erp_is_reported_on_the_second_pass_that_sees_
     assert event["dedupe_key"] == f"InventoryReserved:{made.id}"
 
 
+def expire(erp: FakeInventory, reservation: Any) -> None:
+    """Its expiry passed, then the ERP released it for expiry (only a due one is, fault 270)."""
+    erp.reservations[reservation.id] = replace(reservation, expires_at=erp.now() - timedelta(1))
+    erp.release(reservation.id, ReleaseReason.EXPIRED)
+
+
 @pytest.mark.parametrize(
     ("change", "event_type"),
     [
         (lambda erp, r: erp.release(r.id, ReleaseReason.RELEASED), "InventoryReleased"),
         (lambda erp, r: erp.release(r.id, ReleaseReason.CANCELLED), "InventoryReleased"),
-        (lambda erp, r: erp.release(r.id, ReleaseReason.EXPIRED), "InventoryExpired"),
+        (lambda erp, r: expire(erp, r), "InventoryExpired"),
         (lambda erp, r: erp.consume(r.id, f"CNS-{r.id}"), "InventoryConsumed"),
     ],
 )
