@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from gateway.services.desks import BackorderDesk, ReservationDesk, WorkOrderDesk
+from gateway.services.desks import BackorderDesk, ReservationDesk, SplitDesk, WorkOrderDesk
+from gateway.services.split_holds import SplitPorts
 from gateway.services.webhooks.subscriptions import Webhooks
 from gateway.settings import CredentialSettings, DatabaseSettings, Settings
 from gateway.store.gateway_store import GatewayStore
@@ -46,6 +47,8 @@ class Gateway:
     """Webhook subscriptions (issue 14.1): gateway/webhook_wiring.py."""
     backorders: BackorderDesk | None = None
     """Partial reservations and backorders (issue 15.2, decision 170)."""
+    splits: SplitDesk | None = None
+    """Holds across locations (issue 15.3, decision 172)."""
 
 
 def open_store(database: DatabaseSettings) -> GatewayStore:
@@ -87,6 +90,11 @@ def build_gateway(settings: Mapping[str, Any], adapters: Adapters | None = None)
             wired.inventory, wired.work_orders, store.backorders,
             overrides_allowed=config.reservations.overrides_allowed,
         ),
+        splits=SplitDesk(
+            SplitPorts(wired.inventory, wired.work_orders, store.backorders),
+            preferred_order=config.reservations.split_warehouse_order,
+            overrides_allowed=config.reservations.overrides_allowed,
+        ),
     )  # fmt: skip
 
 
@@ -109,6 +117,13 @@ def backorders_of(gateway: Gateway) -> BackorderDesk:
     if gateway.backorders is None:
         raise RuntimeError("the backorder use cases are not wired")
     return gateway.backorders
+
+
+def splits_of(gateway: Gateway) -> SplitDesk:
+    """The split-create use cases (built with the gateway)."""
+    if gateway.splits is None:
+        raise RuntimeError("the split-create use cases are not wired")
+    return gateway.splits
 
 
 def gateway_of(app: Flask) -> Gateway:

@@ -126,6 +126,9 @@ DEFAULTS: dict[str, Any] = {
     "WORKORDER_LOCK_WAIT_SECONDS": 10.0,
     # Where a work order's rework items are reserved when it holds none yet: owner → warehouse.
     "WORKORDER_WAREHOUSES": {},
+    # A create with "anyWarehouse": true (decision 172) tries these warehouses first, in this
+    # order (comma-separated ids), then the owner's other warehouses by id.
+    "SPLIT_WAREHOUSE_ORDER": "",
     # Webhook subscriptions (issue 14.1, decision 160). Destinations: host names allowed (empty:
     # any; ".example.com" for every name under it), networks allowed (empty: public addresses
     # only), loopback only when allowed (the demo); link-local (169.254.0.0/16) never. Outbound

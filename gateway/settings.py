@@ -81,6 +81,8 @@ class DatabaseSettings:
 class ReservationSettings:
     overrides_allowed: bool
     workorder_warehouses: Mapping[str, str]
+    split_warehouse_order: tuple[str, ...] = ()
+    """Warehouses an anyWarehouse create tries first, in this order; the rest by id."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ class Settings:
             reservations=ReservationSettings(
                 overrides_allowed=read.flag("RESERVATION_OVERRIDE_ALLOWED"),
                 workorder_warehouses=read.table("WORKORDER_WAREHOUSES"),
+                split_warehouse_order=read.words("SPLIT_WAREHOUSE_ORDER"),
             ),
         )
 

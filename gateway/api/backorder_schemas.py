@@ -16,7 +16,8 @@ from gateway.domain.payloads import reservation_from_payload
 from gateway.domain.write_plan import WritePlan
 from gateway.services.backorder_batch import BatchLine
 from gateway.services.backorders import PartialReservation
-from gateway.services.desks import BackorderDesk
+from gateway.services.desks import BackorderDesk, SplitDesk
+from gateway.services.split_holds import SplitReservation
 
 
 class BackorderSchema(Schema):
@@ -42,11 +43,32 @@ class BackorderSchema(Schema):
 
 class ReservationCreatedSchema(ReservationSchema):
     """A reservation; with `allowPartial` also what was reserved and backordered (and, when
-    nothing was available, only those members)."""
+    nothing was available, only those members). A split create (`warehouseIds` or
+    `anyWarehouse`) answers only `requestId`, `reservedQuantity`, `backorderedQuantity`,
+    `reservations` (its parts, in order) and `backorder` (null when all was reserved)."""
 
     reserved_quantity = exact_decimal(data_key="reservedQuantity")
     backordered_quantity = exact_decimal(data_key="backorderedQuantity")
     backorder = fields.Nested(BackorderSchema, allow_none=True)
+    request_id = Text(
+        data_key="requestId",
+        metadata={"description": "A split's id: every part's `reference` starts with it"},
+    )
+    reservations = fields.List(fields.Nested(ReservationSchema),
+                               metadata={"description": "A split's parts"})  # fmt: skip
+
+
+def split_answer(split: SplitReservation) -> dict[str, Any]:
+    """What ReservationCreatedSchema dumps for a split create (decision 172)."""
+    return {"request_id": split.request_id, "reserved_quantity": split.reserved_quantity,
+            "backordered_quantity": split.backordered_quantity,
+            "reservations": list(split.reservations), "backorder": split.backorder}  # fmt: skip
+
+
+def split_answer_of_plan(plan: WritePlan, desk: SplitDesk) -> dict[str, Any]:
+    """A split create's answer from its plan, finished by another process."""
+    made = [reservation_from_payload(step.result or {}) for step in plan.steps]
+    return split_answer(desk.of_plan(dict(plan.summary), made))
 
 
 def partial_answer(partial: PartialReservation) -> dict[str, Any]:

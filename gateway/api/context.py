@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from gateway.bootstrap import Gateway, backorders_of, gateway_of
-from gateway.services.desks import BackorderDesk, ReservationDesk, WorkOrderDesk
+from gateway.bootstrap import Gateway, backorders_of, gateway_of, splits_of
+from gateway.services.desks import BackorderDesk, ReservationDesk, SplitDesk, WorkOrderDesk
 from gateway.store.gateway_store import GatewayStore
 from gateway.store.unit_of_work import SqlUnitOfWork
 from gateway.wiring import Adapters
@@ -21,6 +21,10 @@ def reservation_desk() -> ReservationDesk:
 
 def backorder_desk() -> BackorderDesk:
     return backorders_of(gateway())
+
+
+def split_desk() -> SplitDesk:
+    return splits_of(gateway())
 
 
 def work_order_desk() -> WorkOrderDesk:

@@ -47,7 +47,7 @@ def _from_gateway_error(error: GatewayError) -> Response:
     extra = {
         k: v
         for k, v in error.extra.items()
-        if k in ("errors", "upstream", "providerError", "compensationConflicts")
+        if k in ("errors", "upstream", "providerError", "compensationConflicts", "shortfall")
     }
     response = problem(error.code, error.title, error.detail, **extra)
     if "retry_after" in error.extra:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import Schema, fields, post_load, validate, validates_schema
 
 from gateway.api.bounded import (
     MAX_CURSOR,
@@ -16,8 +16,10 @@ from gateway.api.bounded import (
 from gateway.api.dumps import PlainDump, page_json
 from gateway.api.schemas import ReservationSchema, SourceSchema, exact_decimal
 from gateway.api.text import Text
+from gateway.domain.errors import InvalidSplit
 from gateway.domain.model import DEFAULT_PRIORITY, Page, ReservationStatus, SourceType
 from gateway.domain.reservation_rules import ReservationDraft
+from gateway.domain.split_holds import SplitDraft, check_split
 from gateway.services.reservations import PickedPart
 
 
@@ -30,7 +32,18 @@ class ReservationCreateSchema(Schema):
     """Quantity, type and expiry are checked by the rules, which answer with their own codes."""
 
     item_sku_id = Identifier(data_key="itemSkuId", required=True, validate=validate.Length(1, 18))
-    warehouse_id = Identifier(data_key="warehouseId", required=True, validate=validate.Length(1, 3))
+    warehouse_id = Identifier(data_key="warehouseId", validate=validate.Length(1, 3),
+                              load_default=None)  # fmt: skip
+    warehouse_ids = fields.List(  # instead of warehouseId: split across these (decision 172)
+        Identifier(validate=validate.Length(1, 3)), data_key="warehouseIds", load_default=None,
+        metadata={"description": "Instead of `warehouseId`: 1 to 10 distinct warehouses, tried "
+                  "in this order; each part is a reservation of its own"},
+    )  # fmt: skip
+    any_warehouse = fields.Boolean(
+        data_key="anyWarehouse", load_default=False, truthy={True}, falsy={False},
+        metadata={"description": "Instead of `warehouseId`: the owner's warehouses holding the "
+                  "item, `SPLIT_WAREHOUSE_ORDER` first"},
+    )  # fmt: skip
     quantity = LegacyQuantity(required=True)
     uom = Identifier(validate=validate.Length(1, 3), load_default=None)
     location = Identifier(validate=validate.Length(1, 10), load_default=None)
@@ -46,16 +59,32 @@ class ReservationCreateSchema(Schema):
         metadata={"description": "Reserve what is available, backorder the rest"},
     )  # fmt: skip
 
+    @validates_schema
+    def one_way_to_name_warehouses(self, data: dict[str, Any], **_: Any) -> None:
+        check_split(data["warehouse_id"], data["warehouse_ids"], data["any_warehouse"],
+                    lot=data["lot"], location=data["location"])  # fmt: skip
+
     @post_load
-    def draft(self, data: dict[str, Any], **_: Any) -> ReservationDraft:
+    def draft(self, data: dict[str, Any], **_: Any) -> ReservationDraft | SplitDraft:
         source = data.pop("source")
-        return ReservationDraft(source_type=source["type"], source_id=source["id"], **data)
+        warehouses, any_warehouse = data.pop("warehouse_ids"), data.pop("any_warehouse")
+        if warehouses is None and not any_warehouse:
+            return ReservationDraft(source_type=source["type"], source_id=source["id"], **data)
+        data["warehouse_id"] = ""  # each part's warehouse takes its place
+        draft = ReservationDraft(source_type=source["type"], source_id=source["id"], **data)
+        return SplitDraft(draft, None if warehouses is None else tuple(warehouses))
 
 
 class ReservationBatchSchema(Schema):
     lines = fields.List(
         fields.Nested(ReservationCreateSchema), required=True, validate=validate.Length(1, 200)
     )
+
+    @post_load
+    def no_split_lines(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if any(isinstance(line, SplitDraft) for line in data["lines"]):
+            raise InvalidSplit("A batch line names one warehouse: split lines are single creates")
+        return data
 
 
 class ReservationListSchema(Schema):

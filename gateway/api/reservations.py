@@ -11,8 +11,10 @@ from gateway.api.backorder_schemas import (
     batch_answer,
     partial_answer,
     partial_answer_of_plan,
+    split_answer,
+    split_answer_of_plan,
 )
-from gateway.api.context import backorder_desk, reservation_desk, unit_of_work
+from gateway.api.context import backorder_desk, reservation_desk, split_desk, unit_of_work
 from gateway.api.idempotency import idempotent, request_reference
 from gateway.api.parser import Blueprint
 from gateway.api.reservation_schemas import (
@@ -32,6 +34,7 @@ from gateway.domain.model import Reservation, ReservationSearch, Source, SourceT
 from gateway.domain.payloads import consumption_from_payload, reservation_from_payload
 from gateway.domain.reservation_rules import ReservationDraft
 from gateway.domain.roles import RESERVATION_ROLES
+from gateway.domain.split_holds import SplitDraft
 from gateway.domain.write_plan import WritePlan
 from gateway.services.expiry_changes import source_expiry_of
 from gateway.services.references import upstream_reference
@@ -54,6 +57,8 @@ def _made(plan: WritePlan) -> list[Reservation]:
 
 def _created(plan: WritePlan) -> Any:
     """A create's answer from its plan; a partial one's backorder as far as it was kept."""
+    if "split" in plan.summary:
+        return split_answer_of_plan(plan, split_desk())
     if "partial" not in plan.summary:
         return _made(plan)[0]
     return partial_answer_of_plan(plan, backorder_desk())
@@ -65,10 +70,13 @@ def _created(plan: WritePlan) -> Any:
 @blp.problem(409, "inventory.reservation.insufficient_stock")
 @requires_any_role(*RESERVATION_ROLES)
 @idempotent(final_answer=_created)
-def create_reservation(draft: ReservationDraft) -> Any:
+def create_reservation(draft: ReservationDraft | SplitDraft) -> Any:
     """Reserve stock: available drops, on-hand does not. Honours `Idempotency-Key`. With
-    `allowPartial`, what is available is reserved and the rest backordered."""
+    `allowPartial`, what is available is reserved and the rest backordered. With `warehouseIds`
+    or `anyWarehouse` the quantity is split across warehouses, in order, all or nothing."""
     caller, reference = current_principal(), fresh_reference()
+    if isinstance(draft, SplitDraft):
+        return split_answer(split_desk().reserve(draft, caller, reference, unit_of_work()))
     if draft.allow_partial:
         made = backorder_desk().reserve_partial(draft, caller, reference, unit_of_work())
         return partial_answer(made)

@@ -10,6 +10,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "inventory.reservation.invalid_type": 400,
     "inventory.reservation.invalid_expiry": 400,
     "inventory.item.not_stock_tracked": 400,
+    "inventory.reservation.invalid_split": 400,
     "credential.invalid": 400,
     "auth.unauthenticated": 401,
     "auth.forbidden": 403,
@@ -124,6 +125,13 @@ class ReservationNotFound(GatewayError):
 class InsufficientStock(GatewayError):
     code = "inventory.reservation.insufficient_stock"
     title = "Insufficient stock"
+
+
+class InvalidSplit(GatewayError):
+    """A create split across warehouses that is not well formed (decision 172)."""
+
+    code = "inventory.reservation.invalid_split"
+    title = "The split across warehouses is not valid"
 
 
 class ReservationAlreadyReleased(GatewayError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from gateway.domain.backorders import Backorder, BackorderSearch
 from gateway.domain.model import (
@@ -22,12 +23,20 @@ from gateway.domain.model import (
 )
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.domain.shortages import Shortage
+from gateway.domain.split_holds import SplitDraft
 from gateway.services import backorders, expiry_changes, reservations
 from gateway.services.backorder_batch import BatchLine, reserve_lines
 from gateway.services.backorder_ports import BackorderBook
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
 from gateway.services.reservation_batch import reserve_all
 from gateway.services.shortages import shortage_page
+from gateway.services.split_holds import (
+    SplitPolicy,
+    SplitPorts,
+    SplitReservation,
+    reserve_split,
+    split_of_plan,
+)
 from gateway.services.workorder_update import (
     Updater,
     WorkOrderUpdate,
@@ -159,6 +168,33 @@ class BackorderDesk:
     def stock(self, sku: str, warehouse_id: str, caller: Caller) -> backorders.StockWithBackorders:
         return backorders.stock_with_backorders(sku, warehouse_id, caller, self.inventory,
                                                 self.book)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SplitDesk:
+    """Holds across locations: one create split over several warehouses (decision 172)."""
+
+    ports: SplitPorts
+    preferred_order: tuple[str, ...] = ()
+    """``SPLIT_WAREHOUSE_ORDER``: the warehouses anyWarehouse tries first, in this order."""
+    overrides_allowed: bool = True
+    clock: Clock = field(default=utc_now)
+
+    def reserve(
+        self,
+        split: SplitDraft,
+        caller: Caller,
+        reference: str,
+        uow: UnitOfWork,
+        callers_reference: bool = False,
+    ) -> SplitReservation:
+        policy = SplitPolicy(self.preferred_order, self.overrides_allowed, self.clock())
+        return reserve_split(split, caller, reference, self.ports, uow, policy,
+                             callers_reference)  # fmt: skip
+
+    def of_plan(self, summary: dict[str, Any], made: list[Reservation]) -> SplitReservation:
+        """A split's answer from its finished plan."""
+        return split_of_plan(summary, made, self.ports.book)
 
 
 @dataclass(frozen=True)

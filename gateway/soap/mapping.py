@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from gateway.domain import model
-from gateway.domain.errors import RequestInvalid
+from gateway.domain.errors import InvalidSplit, RequestInvalid
 from gateway.domain.reservation_rules import (
     ReservationDraft,
     check_legacy_quantity,
     legacy_instant_fits,
 )
 from gateway.domain.rules import RequestedMaterial
+from gateway.domain.split_holds import SplitDraft, check_split
+from gateway.services.backorders import PartialReservation
+from gateway.services.split_holds import SplitReservation
 from gateway.services.workorders import MaterialReservations, WorkOrderReservations
 from gateway.soap import types
 
@@ -44,6 +48,7 @@ def draft_from(request: Any) -> ReservationDraft:
         lot=request.lot,
         expires_at=aware(request.expiresAt, "reservation.expiresAt"),
         override=bool(request.override),
+        allow_partial=bool(request.allowPartial),
     )
 
 
@@ -73,8 +78,53 @@ def search_from(**criteria: Any) -> model.ReservationSearch:
     )
 
 
+def split_from(request: Any) -> SplitDraft | None:
+    """CreateReservation's split (decision 172), if it asks for one: warehouseId first, then
+    moreWarehouseIds in order, or the owner's other warehouses with anyWarehouse."""
+    more = list(request.moreWarehouseIds or [])
+    if not more and not request.anyWarehouse:
+        return None
+    if more and request.anyWarehouse:
+        raise InvalidSplit("Name moreWarehouseIds or anyWarehouse, not both")
+    named = None if request.anyWarehouse else [request.warehouseId, *more]
+    check_split(None, named, named is None, lot=request.lot, location=request.location)
+    draft = replace(draft_from(request), warehouse_id="")  # each part's warehouse takes its place
+    if named is None:
+        return SplitDraft(draft, None, first=request.warehouseId)
+    return SplitDraft(draft, tuple(named))
+
+
+def created_out(reservation: model.Reservation) -> types.ReservationCreated:
+    """A single create's answer, as it always was."""
+    return types.ReservationCreated(**_reservation_fields(reservation))
+
+
+def partial_out(partial: PartialReservation) -> types.ReservationCreated:
+    made = {} if partial.reservation is None else _reservation_fields(partial.reservation)
+    backorder = partial.backorder
+    return types.ReservationCreated(
+        **made, reservedQuantity=partial.reserved_quantity,
+        backorderedQuantity=partial.backordered_quantity,
+        backorderId=None if backorder is None else backorder.id,
+    )  # fmt: skip
+
+
+def split_out(split: SplitReservation) -> types.ReservationCreated:
+    backorder = split.backorder
+    return types.ReservationCreated(
+        requestId=split.request_id, reservedQuantity=split.reserved_quantity,
+        backorderedQuantity=split.backordered_quantity,
+        backorderId=None if backorder is None else backorder.id,
+        parts=[reservation_out(r) for r in split.reservations],
+    )  # fmt: skip
+
+
 def reservation_out(reservation: model.Reservation) -> types.Reservation:
-    return types.Reservation(
+    return types.Reservation(**_reservation_fields(reservation))
+
+
+def _reservation_fields(reservation: model.Reservation) -> dict[str, Any]:
+    return dict(
         id=reservation.id,
         reference=reservation.reference,
         itemSkuId=reservation.item_sku_id,

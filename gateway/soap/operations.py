@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from gateway.bootstrap import backorders_of, splits_of
 from gateway.domain.model import ReservationStatus
 from gateway.services.references import upstream_reference
 from gateway.services.workorder_update import Updater, WorkOrderUpdate
@@ -45,12 +46,20 @@ def update_work_order(
     return mapping.work_order_reservations_out(updated)
 
 
-def create_reservation(call: SoapCall, request: Any, reference: str | None) -> t.Reservation:
+def create_reservation(call: SoapCall, request: Any, reference: str | None) -> t.ReservationCreated:
     legacy_reference = upstream_reference("GW", call.caller.subject, reference)
-    made = call.gateway.reservations.reserve(
-        mapping.draft_from(request), call.caller, legacy_reference, call.uow
-    )
-    return mapping.reservation_out(made)
+    split = mapping.split_from(request)
+    if split is not None:
+        made = splits_of(call.gateway).reserve(split, call.caller, legacy_reference, call.uow,
+                                               callers_reference=reference is not None)  # fmt: skip
+        return mapping.split_out(made)
+    draft = mapping.draft_from(request)
+    if draft.allow_partial:
+        desk = backorders_of(call.gateway)
+        partial = desk.reserve_partial(draft, call.caller, legacy_reference, call.uow)
+        return mapping.partial_out(partial)
+    made_one = call.gateway.reservations.reserve(draft, call.caller, legacy_reference, call.uow)
+    return mapping.created_out(made_one)
 
 
 def release_reservation(call: SoapCall, reservation_id: str) -> t.Reservation:

@@ -97,11 +97,12 @@ class ReservationGateway(ServiceBase):
     @rpc(
         t.ReservationRequest.customize(min_occurs=1, nillable=False),
         Reference,
-        _returns=t.Reservation,
+        _returns=t.ReservationCreated,
         _faults=FAULTS,
     )
     def CreateReservation(ctx, reservation, reference):
-        """Reserve stock: available drops, on-hand does not."""
+        """Reserve stock: available drops, on-hand does not. allowPartial backorders what is
+        not available; moreWarehouseIds or anyWarehouse split it across warehouses."""
         return perform(ctx, op.create_reservation, reservation, reference)
 
     @rpc(t.identifier(), _returns=t.Reservation, _faults=FAULTS)

@@ -92,6 +92,25 @@ class ReservationRequest(ComplexModel):
         ("priority", named(Integer32, "Priority", ge=0, le=99)),
         ("expiresAt", DateTime),
         ("override", Boolean),
+        # Added by decision 172; an older client that leaves them out creates as before.
+        ("moreWarehouseIds", named(Unicode, "WarehouseId", min_len=1, max_len=3, max_occurs=9)),
+        ("anyWarehouse", Boolean),
+        ("allowPartial", Boolean),
+    ]
+
+
+class ReservationCreated(Reservation):
+    """CreateReservation's answer: the reservation made, as before. With allowPartial also
+    what was reserved and backordered; a split (moreWarehouseIds or anyWarehouse) answers only
+    those, its requestId (every part's reference starts with it) and its parts, in order."""
+
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("requestId", Unicode),
+        ("reservedQuantity", Decimal),
+        ("backorderedQuantity", Decimal),
+        ("backorderId", Unicode),
+        ("parts", Array(Reservation)),
     ]
 
 
