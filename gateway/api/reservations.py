@@ -67,7 +67,8 @@ def _created(plan: WritePlan) -> Any:
 @blp.post("/reservations")
 @blp.arguments(ReservationCreateSchema)
 @blp.response(201, ReservationCreatedSchema)
-@blp.problem(409, "inventory.reservation.insufficient_stock")
+@blp.problem(400, "inventory.reservation.invalid_split, request.invalid, …")
+@blp.problem(409, "inventory.reservation.insufficient_stock (a split's names its `shortfall`)")
 @requires_any_role(*RESERVATION_ROLES)
 @idempotent(final_answer=_created)
 def create_reservation(draft: ReservationDraft | SplitDraft) -> Any:

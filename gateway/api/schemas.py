@@ -28,6 +28,9 @@ class ProblemSchema(Schema):
     providerError = Text(
         metadata={"description": "The identity provider's error, for credential.rejected"}
     )
+    shortfall = exact_decimal(
+        metadata={"description": "What a split create's warehouses lack, for insufficient_stock"}
+    )
 
 
 class SourceSchema(Schema):
