@@ -229,3 +229,50 @@ def _retry_until_ended(
 def _materials(response: requests.Response) -> list[dict[str, Any]]:
     lines: list[dict[str, Any]] = response.json()["materials"]
     return lines
+
+
+def test_a_process_killed_mid_order_confirmation_leaves_a_plan_the_other_one_finishes(
+    survivor: GatewayProcess, settings: dict[str, Any], staff_a: dict[str, str], faults: Any
+) -> None:
+    """Issue 15.1: the second of three expiry changes of one order lands, its answer is held,
+    the process dies; the survivor finishes the plan (every change is safe to make again on
+    its reference) and the keyed retry gets the whole order confirmed."""
+    knobs, store = faults.inventory.knobs, faults.inventory_store
+    source = {"type": "sales_order", "id": f"SO-{uuid.uuid4().hex[:10]}"}
+    made = [requests.post(f"{survivor.url}/api/inventory/reservations", headers=staff_a,
+                          json={**_line(source), "quantity": 1,
+                                "expiresAt": "2030-01-01T00:00:00Z"}, timeout=60).json()["id"]
+            for _ in range(3)]  # fmt: skip
+    path = f"/api/inventory/sources/sales_order/{source['id']}/expiry"
+    headers = {**staff_a, "Idempotency-Key": str(uuid.uuid4())}
+
+    def confirm(url: str) -> requests.Response:
+        return requests.put(f"{url}{path}", json={"expiresAt": None}, headers=headers,
+                            timeout=120)  # fmt: skip
+
+    with gateway_process(settings) as victim:
+        held = knobs.writes_held
+        knobs.update({"hold_after_commit": 2, "operations": ["ChangeExpiry"]})
+        thread = threading.Thread(target=_quietly, args=(confirm, victim.url))
+        thread.start()
+        wait_for(lambda: knobs.writes_held > held, "the second change to be held")
+        _kill(victim)
+        knobs.reset()
+        thread.join()
+    seen: list[requests.Response] = []
+
+    def ended() -> bool:
+        seen.append(confirm(survivor.url))
+        return seen[-1].status_code != 409
+
+    wait_for(ended, "the plan to end", deadline=120)
+    assert seen[-1].status_code == 200, seen[-1].text
+    assert sorted(r["id"] for r in seen[-1].json()["reservations"]) == sorted(made)
+    assert [store.reservation(rid)["expires_at"] for rid in made] == [None, None, None]
+    for rid in made:
+        store.release(rid, "C")
+
+
+def _quietly(call: Any, url: str) -> None:
+    with suppress(requests.RequestException):  # the process is killed: no answer
+        call(url)

@@ -144,7 +144,8 @@ def test_every_event_type_is_delivered_signed_and_in_order_per_reservation(
     assert [t for r, t in seen if r == consumed] == ["InventoryReserved", "InventoryConsumed"]
     assert [t for r, t in seen if r == expired] == ["InventoryExpired"]
     assert [t for r, t in seen if r == conflict] == ["InventoryCompensationConflict"]
-    assert {t for _, t in seen} == set(RESERVATION_EVENT_TYPES)
+    lifecycle = {"InventoryReservationExtended", "InventoryPartiallyConsumed"}  # test below
+    assert {t for _, t in seen} == set(RESERVATION_EVENT_TYPES) - lifecycle
     event_ids = [body["data"]["id"] for body in receiver.verified(secret)]
     assert event_ids == sorted(event_ids)  # feed order, hence order per reservation
     assert {body["data"]["origin"] for body in receiver.verified(secret)} == {"gateway"}
@@ -398,3 +399,36 @@ def test_a_backorders_changes_are_delivered_too(
                                                      "InventoryBackorderExpired"]  # fmt: skip
     assert {t for _, t in seen} == set(BACKORDER_EVENT_TYPES)
     assert set(EVENT_TYPES) == set(RESERVATION_EVENT_TYPES) | set(BACKORDER_EVENT_TYPES)
+
+
+def test_an_extension_and_a_partial_consume_are_delivered_too(
+    app: Flask, web: FlaskClient, staff_a: dict[str, str], subscribe: Subscribe,
+    drainer: WebhookDrainer,
+) -> None:  # fmt: skip
+    """The lifecycle's event types (issue 15.1, 15.4) reach a subscriber in order: extended,
+    partly consumed, then consumed (RM-1216 in W01: an item no other test reserves)."""
+    inventory = app.extensions["gateway"].adapters.inventory
+    set_available(inventory, "RM-1216", "W01", Decimal(20))
+    with webhook_receiver() as receiver:
+        _, secret = subscribe(receiver.url)
+        made = create(
+            web,
+            staff_a,
+            sku="RM-1216",
+            warehouseId="W01",
+            quantity=5,
+            expiresAt=(datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+        )
+        assert made.status_code == 201, made.get_json()
+        rid = made.get_json()["id"]
+        path = f"/api/inventory/reservations/{rid}"
+        assert web.put(f"{path}/expiry", json={"expiresAt": None},
+                       headers=staff_a).status_code == 200  # fmt: skip
+        assert web.put(f"{path}/consume", json={"quantity": 2},
+                       headers=staff_a).status_code == 200  # fmt: skip
+        assert web.put(f"{path}/consume", headers=staff_a).status_code == 200
+        delivered_until(drainer, lambda: len(ids_of(receiver, secret, {rid})) >= 4, "4 events")
+        seen = [t for _, t in ids_of(receiver, secret, {rid})]
+    assert seen == ["InventoryReserved", "InventoryReservationExtended",
+                    "InventoryPartiallyConsumed", "InventoryConsumed"]  # fmt: skip
+    assert {"InventoryReservationExtended", "InventoryPartiallyConsumed"} <= set(EVENT_TYPES)
