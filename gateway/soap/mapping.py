@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.domain import model
+from gateway.domain.backorders import Backorder
 from gateway.domain.errors import InvalidSplit, RequestInvalid
 from gateway.domain.reservation_rules import (
     ReservationDraft,
@@ -18,6 +19,7 @@ from gateway.domain.reservation_rules import (
 from gateway.domain.rules import RequestedMaterial
 from gateway.domain.split_holds import SplitDraft, check_split
 from gateway.services.backorders import PartialReservation
+from gateway.services.expiry_changes import SourceExpiry
 from gateway.services.split_holds import SplitReservation
 from gateway.services.workorders import MaterialReservations, WorkOrderReservations
 from gateway.soap import types
@@ -167,6 +169,24 @@ def consumption_out(consumption: model.Consumption) -> types.Consumption:
             previousOnHand=transaction.previous_on_hand,
             newOnHand=transaction.new_on_hand,
         ),
+        consumedQuantity=consumption.consumed_quantity,
+        remainingQuantity=consumption.remaining_quantity,
+        releasedQuantity=consumption.released_quantity,
+    )
+
+
+def new_expiry(expires_at: datetime | None, never_expires: bool | None) -> datetime | None:
+    """An expiry change's new date: a time, or none with neverExpires; exactly one of them."""
+    if (expires_at is None) == (not never_expires):
+        raise RequestInvalid({"expiresAt": ["give a time, or neverExpires true, not both"]})
+    return aware(expires_at, "expiresAt")
+
+
+def source_expiry_out(changed: SourceExpiry) -> types.SourceExpiry:
+    return types.SourceExpiry(
+        source=types.Source(type=changed.source.type.value, id=changed.source.id),
+        expiresAt=changed.expires_at,
+        reservations=[reservation_out(r) for r in changed.reservations],
     )
 
 
@@ -213,3 +233,22 @@ def _material_out(found: MaterialReservations) -> types.MaterialReservations:
         isRework=material.is_rework,
         reservations=[reservation_out(r) for r in found.reservations],
     )
+
+
+def backorder_out(backorder: Backorder) -> types.Backorder:
+    return types.Backorder(
+        id=backorder.id, itemSkuId=backorder.item_sku_id, warehouseId=backorder.warehouse_id,
+        requestedQuantity=backorder.requested, quantity=backorder.quantity,
+        filledQuantity=backorder.filled, type=backorder.type.value,
+        source=types.Source(type=backorder.source.type.value, id=backorder.source.id),
+        priority=backorder.priority, status=backorder.status.value, ownerId=backorder.owner_id,
+        createdBy=backorder.created_by, createdAt=backorder.created_at,
+        expiresAt=backorder.expires_at, fills=backorder.fills, endedAt=backorder.ended_at,
+    )  # fmt: skip
+
+
+def backorder_page_out(page: model.Page[Backorder]) -> types.BackorderPage:
+    return types.BackorderPage(
+        items=[backorder_out(b) for b in page.items], total=page.total, offset=page.offset,
+        limit=page.limit,
+    )  # fmt: skip

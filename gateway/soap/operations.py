@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.bootstrap import backorders_of, splits_of
-from gateway.domain.model import ReservationStatus
+from gateway.domain.backorders import BackorderSearch, BackorderStatus
+from gateway.domain.model import ReservationStatus, Source, SourceType
 from gateway.services.references import upstream_reference
+from gateway.services.reservations import PickedPart
 from gateway.services.workorder_update import Updater, WorkOrderUpdate
 from gateway.services.workorders import ReservationFilter
 from gateway.soap import mapping
@@ -70,11 +72,46 @@ def release_reservation(call: SoapCall, reservation_id: str) -> t.Reservation:
 
 
 def consume_reservation(
-    call: SoapCall, reservation_id: str, reference: str | None
+    call: SoapCall,
+    reservation_id: str,
+    reference: str | None,
+    quantity: Decimal | None = None,
+    release_remainder: bool | None = None,
 ) -> t.Consumption:
     reference = upstream_reference("CNS", call.caller.subject, reference)
-    consumed = call.gateway.reservations.consume(reservation_id, call.caller, reference, call.uow)
+    if quantity is not None:
+        quantity = mapping.bounded_quantity(quantity, "quantity")
+    picked = PickedPart(quantity, bool(release_remainder))
+    consumed = call.gateway.reservations.consume(reservation_id, call.caller, reference,
+                                                 call.uow, picked)  # fmt: skip
     return mapping.consumption_out(consumed)
+
+
+def change_reservation_expiry(
+    call: SoapCall,
+    reservation_id: str,
+    expires_at: datetime | None,
+    never_expires: bool | None,
+    reference: str | None,
+) -> t.Reservation:
+    new = mapping.new_expiry(expires_at, never_expires)
+    legacy_reference = upstream_reference("EXP", call.caller.subject, reference)
+    changed = call.gateway.reservations.change_expiry(reservation_id, new, call.caller,
+                                                      legacy_reference, call.uow)  # fmt: skip
+    return mapping.reservation_out(changed)
+
+
+def change_source_expiry(
+    call: SoapCall,
+    source_type: str,
+    source_id: str,
+    expires_at: datetime | None,
+    never_expires: bool | None,
+) -> t.SourceExpiry:
+    new = mapping.new_expiry(expires_at, never_expires)
+    source = Source(SourceType(source_type), source_id)
+    changed = call.gateway.reservations.change_source_expiry(source, new, call.caller, call.uow)
+    return mapping.source_expiry_out(changed)
 
 
 def list_reservations(
@@ -88,3 +125,21 @@ def list_reservations(
 def stock_level(call: SoapCall, sku: str, warehouse_id: str) -> t.StockLevel:
     level = call.gateway.reservations.stock_level(sku, warehouse_id, call.caller)
     return mapping.stock_level_out(level)
+
+
+def list_backorders(
+    call: SoapCall,
+    sku: str | None,
+    warehouse_id: str | None,
+    status: str | None,
+    offset: int | None,
+    limit: int | None,
+) -> t.BackorderPage:
+    search = BackorderSearch(sku, warehouse_id, BackorderStatus(status) if status else None)
+    page = backorders_of(call.gateway).search(search, call.caller, offset or 0, limit or 50)
+    return mapping.backorder_page_out(page)
+
+
+def cancel_backorder(call: SoapCall, backorder_id: str) -> t.Backorder:
+    cancelled = backorders_of(call.gateway).cancel(backorder_id, call.caller, call.uow)
+    return mapping.backorder_out(cancelled)

@@ -9,10 +9,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from spyne import Application, DateTime, Decimal, Integer32, Integer64, ServiceBase, Unicode, rpc
+from spyne import (
+    Application,
+    Boolean,
+    DateTime,
+    Decimal,
+    Integer32,
+    Integer64,
+    ServiceBase,
+    Unicode,
+    rpc,
+)
 from spyne.model.complex import Array
 from spyne.protocol.soap import Soap11
 
+from gateway.domain.backorders import BackorderStatus
 from gateway.domain.errors import Forbidden, GatewayError
 from gateway.domain.model import ReservationStatus, SourceType
 from gateway.domain.roles import RESERVATION_ROLES
@@ -115,6 +126,44 @@ class ReservationGateway(ServiceBase):
         """Fulfilment: OPEN → CLOSED, on-hand and reserved drop; returns the transaction."""
         return perform(ctx, op.consume_reservation, reservationId, reference)
 
+    # A new operation rather than two more parameters of ConsumeReservation: wrapper-style
+    # toolkits (JAX-WS, .NET) turn parameters into method arguments, so a client regenerated
+    # from the WSDL would no longer compile its existing ConsumeReservation calls.
+    @rpc(
+        t.identifier(),
+        Decimal(min_occurs=1, nillable=False),
+        Boolean,
+        Reference,
+        _returns=t.Consumption,
+        _faults=FAULTS,
+    )
+    def ConsumeReservationPart(ctx, reservationId, quantity, releaseRemainder, reference):
+        """Consume what was picked: the rest stays OPEN, or is released with
+        releaseRemainder; more than is reserved is over_consume."""
+        return perform(ctx, op.consume_reservation, reservationId, reference, quantity,
+                       releaseRemainder)  # fmt: skip
+
+    @rpc(t.identifier(), DateTime, Boolean, Reference, _returns=t.Reservation, _faults=FAULTS)
+    def ChangeReservationExpiry(ctx, reservationId, expiresAt, neverExpires, reference):
+        """Extend or shorten an OPEN reservation's expiry (expiresAt, in the future), or keep
+        it until fulfilment (neverExpires true)."""
+        return perform(ctx, op.change_reservation_expiry, reservationId, expiresAt,
+                       neverExpires, reference)  # fmt: skip
+
+    @rpc(
+        t.enumeration(SourceType, required=True),
+        t.named(Unicode, "SourceId", required=True, min_len=1, max_len=20),
+        DateTime,
+        Boolean,
+        _returns=t.SourceExpiry,
+        _faults=FAULTS,
+    )
+    def ChangeSourceExpiry(ctx, sourceType, sourceId, expiresAt, neverExpires):
+        """The same for every OPEN reservation of a source document (confirm an order), all
+        or nothing."""
+        return perform(ctx, op.change_source_expiry, sourceType, sourceId, expiresAt,
+                       neverExpires)  # fmt: skip
+
     @rpc(
         t.item_sku_id(),
         t.warehouse_id(),
@@ -139,6 +188,25 @@ class ReservationGateway(ServiceBase):
             sourceType=sourceType,
             sourceId=sourceId,
         )
+
+    @rpc(
+        t.item_sku_id(),
+        t.warehouse_id(),
+        t.enumeration(BackorderStatus),
+        Offset,
+        Limit,
+        _returns=t.BackorderPage,
+        _faults=FAULTS,
+    )
+    def ListBackorders(ctx, itemSkuId, warehouseId, status, offset, limit):
+        """Backorders in your owner scope, highest priority first, then oldest."""
+        return perform(ctx, op.list_backorders, itemSkuId, warehouseId, status, offset, limit)
+
+    @rpc(t.identifier(), _returns=t.Backorder, _faults=FAULTS)
+    def CancelBackorder(ctx, backorderId):
+        """OPEN → CANCELLED (yours, or anyone's in scope as Manager/Owner); what it filled
+        stays reserved."""
+        return perform(ctx, op.cancel_backorder, backorderId)
 
     @rpc(
         t.item_sku_id(required=True),

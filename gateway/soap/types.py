@@ -8,6 +8,7 @@ from typing import Any
 from spyne import Boolean, ComplexModel, DateTime, Decimal, Fault, Integer32, Integer64, Unicode
 from spyne.model.complex import Array
 
+from gateway.domain.backorders import BackorderStatus
 from gateway.domain.model import ReleaseReason, ReservationStatus, ReservationType, SourceType
 
 NAMESPACE = "urn:reservation-gateway:soap:v1"
@@ -114,6 +115,40 @@ class ReservationCreated(Reservation):
     ]
 
 
+class Backorder(ComplexModel):
+    """What a partial create still waits for (decision 170); quantity is what is outstanding."""
+
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("id", Unicode),
+        ("itemSkuId", Unicode),
+        ("warehouseId", Unicode),
+        ("requestedQuantity", Decimal),
+        ("quantity", Decimal),
+        ("filledQuantity", Decimal),
+        ("type", enumeration(ReservationType)),
+        ("source", Source),
+        ("priority", Integer32),
+        ("status", enumeration(BackorderStatus)),
+        ("ownerId", Unicode),
+        ("createdBy", Unicode),
+        ("createdAt", DateTime),
+        ("expiresAt", DateTime),
+        ("fills", Integer32),
+        ("endedAt", DateTime),
+    ]
+
+
+class BackorderPage(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("items", Array(Backorder)),
+        ("total", Integer64),
+        ("offset", Integer64),
+        ("limit", Integer32),
+    ]
+
+
 class ReservationPage(ComplexModel):
     __namespace__ = NAMESPACE
     _type_info = [
@@ -136,8 +171,27 @@ class InventoryTransaction(ComplexModel):
 
 
 class Consumption(ComplexModel):
+    """A consume's answer; the quantities were added by decision 173 (partial consumes)."""
+
     __namespace__ = NAMESPACE
-    _type_info = [("reservation", Reservation), ("transaction", InventoryTransaction)]
+    _type_info = [
+        ("reservation", Reservation),
+        ("transaction", InventoryTransaction),
+        ("consumedQuantity", Decimal),
+        ("remainingQuantity", Decimal),
+        ("releasedQuantity", Decimal),
+    ]
+
+
+class SourceExpiry(ComplexModel):
+    """ChangeSourceExpiry's answer: the source's open reservations with their new expiry."""
+
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("source", Source),
+        ("expiresAt", DateTime),
+        ("reservations", Array(Reservation)),
+    ]
 
 
 class StockLevel(ComplexModel):

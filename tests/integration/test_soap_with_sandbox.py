@@ -230,3 +230,77 @@ def test_another_plants_stock_and_work_order_fault_as_missing_ones_over_soap(
     assert order[0] == "workorder.not_found"
     refused = fault(lambda: service.CreateReservation(reservation("SO-X", "PLANT-B")), "W02")
     assert refused[0] == "inventory.reservation.invalid_owner"
+
+
+def test_expiries_are_changed_one_at_a_time_and_for_a_whole_order_over_soap(
+    register: Callable[..., str], connect: Callable[..., Any]
+) -> None:
+    """Issue 15.1 over SOAP: a new date, neverExpires, a whole order; bad input is a fault."""
+    service, source = connect(register()), f"SO-{uuid.uuid4().hex[:8]}"
+    first = service.CreateReservation(reservation(source), reference=f"{source}-1")
+    second = service.CreateReservation(reservation(source), reference=f"{source}-2")
+    target = datetime.now(UTC).replace(microsecond=0) + timedelta(days=9)
+    changed = service.ChangeReservationExpiry(first.id, expiresAt=target, reference=f"{source}-x")
+    assert changed.expiresAt == target
+    again = service.ChangeReservationExpiry(first.id, expiresAt=target, reference=f"{source}-x")
+    assert again.expiresAt == target  # a retry with its reference lands once
+    for bad in ({}, {"expiresAt": target, "neverExpires": True},
+                {"expiresAt": datetime.now(UTC) - timedelta(minutes=5)}):  # fmt: skip
+        with pytest.raises(zeep.exceptions.Fault) as fault:
+            service.ChangeReservationExpiry(second.id, **bad)
+        assert fault_code(fault.value) in (
+            "request.invalid",
+            "inventory.reservation.invalid_expiry",
+        )
+    confirmed = service.ChangeSourceExpiry("sales_order", source, neverExpires=True)
+    ids = sorted(r.id for r in confirmed.reservations["Reservation"])
+    assert ids == sorted([first.id, second.id]) and confirmed.expiresAt is None
+    assert all(r.expiresAt is None for r in confirmed.reservations["Reservation"])
+    with pytest.raises(zeep.exceptions.Fault) as missing:
+        service.ChangeSourceExpiry("sales_order", f"{source}-none", neverExpires=True)
+    assert fault_code(missing.value) == "inventory.reservation.not_found"
+    for made in (first, second):
+        service.ReleaseReservation(made.id)
+
+
+def test_a_part_is_consumed_and_the_rest_released_over_soap(
+    register: Callable[..., str], connect: Callable[..., Any]
+) -> None:
+    """Issue 15.4 over SOAP: a part, then the rest released; more than reserved is a fault."""
+    service, source = connect(register()), f"SO-{uuid.uuid4().hex[:8]}"
+    made = service.CreateReservation(reservation(source, quantity="5"), reference=f"{source}-1")
+    part = service.ConsumeReservationPart(made.id, Decimal(2), reference=f"{source}-c1")
+    assert (part.reservation.status, part.reservation.quantity) == ("OPEN", Decimal(3))
+    assert (part.consumedQuantity, part.remainingQuantity) == (Decimal(2), Decimal(3))
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        service.ConsumeReservationPart(made.id, Decimal(4), reference=f"{source}-c2")
+    assert fault_code(fault.value) == "inventory.reservation.over_consume"
+    rest = service.ConsumeReservationPart(made.id, Decimal(1), releaseRemainder=True,
+                                          reference=f"{source}-c3")  # fmt: skip
+    assert rest.reservation.status == "CLOSED"
+    assert (rest.consumedQuantity, rest.releasedQuantity) == (Decimal(1), Decimal(2))
+
+
+def test_backorders_are_listed_and_cancelled_over_soap(
+    register: Callable[..., str], connect: Callable[..., Any]
+) -> None:
+    """Issue 15.2 over SOAP: a partial create's backorder in the listing, then cancelled."""
+    service, source = connect(register()), f"SO-{uuid.uuid4().hex[:8]}"
+    wanted = {
+        **reservation(source, quantity="999999"),
+        "allowPartial": True,
+        "itemSkuId": "RM-1217",
+        "warehouseId": "W01",
+    }  # an item no other test reserves
+    made = service.CreateReservation(wanted, reference=f"{source}-1")
+    assert made.backorderId and made.backorderedQuantity > 0
+    page = service.ListBackorders(itemSkuId="RM-1217", warehouseId="W01", status="OPEN",
+                                  limit=500)  # fmt: skip
+    assert made.backorderId in [b.id for b in page["items"]["Backorder"]]
+    cancelled = service.CancelBackorder(made.backorderId)
+    assert (cancelled.id, cancelled.status) == (made.backorderId, "CANCELLED")
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        service.CancelBackorder(made.backorderId)
+    assert fault_code(fault.value) == "inventory.backorder.not_open"
+    if made.id:
+        service.ReleaseReservation(made.id)
