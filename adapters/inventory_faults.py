@@ -13,6 +13,7 @@ from gateway.domain.errors import (
     InvalidQuantity,
     ItemNotFound,
     ItemNotStockTracked,
+    ReferenceReused,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
     ReservationNotExpired,
@@ -31,6 +32,7 @@ LEGACY_ERRORS: dict[int, type[GatewayError]] = {
     230: ReservationAlreadyClosed,
     240: InvalidQuantity,
     245: ConsumeExceedsReserved,
+    260: ReferenceReused,
     270: ReservationNotExpired,
 }
 UNKNOWN_WAREHOUSE = 120

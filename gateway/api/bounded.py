@@ -83,6 +83,17 @@ class LegacyTimestamp(fields.AwareDateTime):
         return moment
 
 
+class JsonBoolean(fields.Boolean):
+    """JSON true or false only: not "yes", and not 1 or 1.0 (which equal True in Python)."""
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> bool:
+        if type(value) is not bool:
+            raise ValidationError("must be true or false")
+        return value
+
+
 def strict_integer(**kwargs: Any) -> fields.Integer:
     """An integer given as one: 50.5 and "50" are refused, not truncated or coerced."""
     return fields.Integer(strict=True, **kwargs)

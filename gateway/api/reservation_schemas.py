@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, post_load, validate, validates_schema
 from gateway.api.bounded import (
     MAX_CURSOR,
     Identifier,
+    JsonBoolean,
     LegacyQuantity,
     LegacyTimestamp,
     strict_integer,
@@ -39,8 +40,8 @@ class ReservationCreateSchema(Schema):
         metadata={"description": "Instead of `warehouseId`: 1 to 10 distinct warehouses, tried "
                   "in this order; each part is a reservation of its own"},
     )  # fmt: skip
-    any_warehouse = fields.Boolean(
-        data_key="anyWarehouse", load_default=False, truthy={True}, falsy={False},
+    any_warehouse = JsonBoolean(
+        data_key="anyWarehouse", load_default=False,
         metadata={"description": "Instead of `warehouseId`: the owner's warehouses holding the "
                   "item, `SPLIT_WAREHOUSE_ORDER` first"},
     )  # fmt: skip
@@ -54,8 +55,8 @@ class ReservationCreateSchema(Schema):
     priority = strict_integer(validate=validate.Range(0, 99), load_default=DEFAULT_PRIORITY)
     expires_at = LegacyTimestamp(data_key="expiresAt", load_default=None)
     override = fields.Boolean(load_default=False)
-    allow_partial = fields.Boolean(  # JSON true or false only, not "yes" or 1
-        data_key="allowPartial", load_default=False, truthy={True}, falsy={False},
+    allow_partial = JsonBoolean(  # JSON true or false only, not "yes" or 1
+        data_key="allowPartial", load_default=False,
         metadata={"description": "Reserve what is available, backorder the rest"},
     )  # fmt: skip
 
@@ -133,11 +134,12 @@ class ConsumptionSchema(Schema):
 class ConsumeSchema(Schema):
     """A consume's optional body: without it (or without quantity) all of it is consumed."""
 
-    quantity = LegacyQuantity(
-        load_default=None, metadata={"description": "What was picked; at most what is reserved"}
-    )
-    release_remainder = fields.Boolean(  # JSON true or false only
-        data_key="releaseRemainder", load_default=False, truthy={True}, falsy={False},
+    quantity = LegacyQuantity(  # left out: all of it; null is refused, not read as all
+        load_default=None, allow_none=False,
+        metadata={"description": "What was picked; at most what is reserved"},
+    )  # fmt: skip
+    release_remainder = JsonBoolean(  # JSON true or false only
+        data_key="releaseRemainder", load_default=False,
         metadata={"description": "Close the reservation and give the rest back to available"},
     )  # fmt: skip
 

@@ -212,6 +212,13 @@ class IdempotencyKeyReused(GatewayError):
     title = "This Idempotency-Key was used with another request"
 
 
+class ReferenceReused(IdempotencyKeyReused):
+    """The legacy system holds the write's reference for other data (legacy fault 260): the
+    caller's key or SOAP reference was used before for another request."""
+
+    title = "This key or reference was used with another request"
+
+
 class InvalidExpiry(GatewayError):
     code = "inventory.reservation.invalid_expiry"
     title = "expiresAt must lie in the future"

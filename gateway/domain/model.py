@@ -218,6 +218,8 @@ class Consumption:
 
     reservation: Reservation
     transaction: InventoryTransaction
+    remainder_released: bool = False
+    """Whether this consume asked for the rest to be released (``releaseRemainder``)."""
 
     @property
     def consumed_quantity(self) -> Decimal:
@@ -234,7 +236,7 @@ class Consumption:
     @property
     def released_quantity(self) -> Decimal:
         """What a closing consume gave back to available (the remainder it released)."""
-        if self.reservation.status is not ReservationStatus.CLOSED:
+        if not self.remainder_released or self.reservation.status is not ReservationStatus.CLOSED:
             return Decimal(0)
         return max(self.reservation.quantity - self.consumed_quantity, Decimal(0))
 

@@ -198,6 +198,7 @@ def consumption_payload(consumption: Consumption) -> dict[str, Any]:
         "transaction": {**transaction_payload(movement),
                         "previousOnHand": movement.previous_on_hand,
                         "newOnHand": movement.new_on_hand},
+        "remainderReleased": consumption.remainder_released,
     }  # fmt: skip
 
 
@@ -212,4 +213,5 @@ def consumption_from_payload(payload: Mapping[str, Any]) -> Consumption:
             previous_on_hand=None if previous is None else decimal(previous),
             new_on_hand=None if new is None else decimal(new),
         ),
+        remainder_released=bool(payload.get("remainderReleased", False)),
     )

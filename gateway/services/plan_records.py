@@ -28,7 +28,7 @@ from gateway.domain.write_plan import (
     WritePlan,
 )
 from gateway.services.backorder_records import record_created
-from gateway.services.change_records import record_change, snapshot
+from gateway.services.change_records import publish, record_change, snapshot
 from gateway.services.ports import UnitOfWork
 
 OUTBOX_ACTOR = "gateway:outbox"
@@ -157,30 +157,40 @@ def _record_consume(uow: UnitOfWork, actor: str, step: PlannedStep) -> None:
     before = reservation_from_payload(step.args["before"])
     consumption = consumption_from_payload(step.result)
     after = consumption.reservation
-    if before.status is after.status and before.quantity == after.quantity:
-        return  # a repeat answered with the first answer: recorded then
+    # A repeat answered with the first answer (the reservation read before it already showed
+    # the consume) has its audit entry from the first time. Its event is published again: the
+    # first time may have lost its answer and its look-up, and the event's key keeps it single.
+    repeat = before.status is after.status and before.quantity == after.quantity
     movement = consumption.transaction
     extra = {"previousOnHand": movement.previous_on_hand, "newOnHand": movement.new_on_hand,
              "transactionReference": movement.reference,
              "consumedQuantity": consumption.consumed_quantity,
              "remainingQuantity": consumption.remaining_quantity,
              "releasedQuantity": consumption.released_quantity}  # fmt: skip
-    if after.status is ReservationStatus.OPEN:  # a part picked; the rest stays reserved
-        record_change(uow, actor, "reservation.consume_part", before, after, PARTLY_CONSUMED,
-                      extra=extra, change=movement.reference)  # fmt: skip
+    partly = after.status is ReservationStatus.OPEN  # a part picked; the rest stays reserved
+    event, change = (PARTLY_CONSUMED, movement.reference) if partly else ("InventoryConsumed", None)
+    if repeat:
+        publish(uow, event, after, extra, change=change)
         return
-    record_change(uow, actor, "reservation.consume", before, after, "InventoryConsumed",
-                  extra=extra)  # fmt: skip
+    action = "reservation.consume_part" if partly else "reservation.consume"
+    record_change(uow, actor, action, before, after, event, extra=extra, change=change)
 
 
 def _record_expiry_change(uow: UnitOfWork, actor: str, step: PlannedStep) -> None:
+    # Every change that landed is recorded, to the same date too: a keyed retry after a lost
+    # answer reads the new date already and cannot be told from it; the event's key (the
+    # change's reference) keeps the retry's single.
     before = reservation_from_payload(step.args["before"])
-    if step.result is not None and step.state is not StepState.NOT_DONE:
+    confirmed = step.result is not None and step.state is not StepState.NOT_DONE
+    if confirmed and step.result is not None:
         after = reservation_from_payload(step.result)
-        if after.expires_at != before.expires_at:
-            record_change(uow, actor, "reservation.extend", before, after, EXTENDED,
-                          extra={"previousExpiresAt": before.expires_at},
-                          change=str(step.args["reference"]))  # fmt: skip
+        record_change(uow, actor, "reservation.extend", before, after, EXTENDED,
+                      extra={"previousExpiresAt": before.expires_at},
+                      change=str(step.args["reference"]))  # fmt: skip
+    # A change never confirmed (refused, or lost with its look-up) was set back in case it
+    # landed; nothing moved as far as anyone can tell, so there is nothing to tell.
+    if not confirmed:
+        return
     if step.state is StepState.UNDONE and step.undo_result is not None and step.undo:
         restored = reservation_from_payload(step.undo_result)
         record_change(uow, actor, "reservation.restore_expiry", None, restored, EXTENDED,

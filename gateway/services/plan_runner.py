@@ -222,10 +222,11 @@ def _consume(args: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) ->
     quantity = args.get("quantity")  # absent from plans written before partial consumes
     if quantity is None and not args.get("releaseRemainder"):
         return consumption_payload(stock.consume(args["reservationId"], args["reference"]))
+    release_remainder = bool(args.get("releaseRemainder"))
     consumed = stock.consume(args["reservationId"], args["reference"],
                              quantity=None if quantity is None else decimal(quantity),
-                             release_remainder=bool(args.get("releaseRemainder")))  # fmt: skip
-    return consumption_payload(consumed)
+                             release_remainder=release_remainder)  # fmt: skip
+    return consumption_payload(replace(consumed, remainder_released=release_remainder))
 
 
 def _change_expiry(args: Mapping[str, Any], stock: InventoryPort, _: WorkOrderPort) -> Result:

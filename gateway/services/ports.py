@@ -114,7 +114,7 @@ class InventoryPort(Protocol):
         ``reference`` is the transaction's unique reference (the legacy REFNO). Repeating a
         consume with its reference returns the reservation as it is now and the transaction
         that reference posted, changing nothing (so it is retried after a lost answer); the
-        same reference for another reservation is UpstreamFault (legacy 260). Another
+        same reference for another reservation is ReferenceReused (legacy 260). Another
         reference on a closed reservation is ReservationAlreadyClosed, on a released one
         ReservationAlreadyReleased.
         """
@@ -130,7 +130,7 @@ class InventoryPort(Protocol):
         reference for the same reservation and expiry returns the reservation as it is now and
         changes nothing, even if it was released or closed since, so it is retried after a
         lost answer; the same reference with another reservation or another expiry is
-        UpstreamFault (legacy 260). A released reservation is ReservationAlreadyReleased, a
+        ReferenceReused (legacy 260). A released reservation is ReservationAlreadyReleased, a
         closed one ReservationAlreadyClosed, an unknown one ReservationNotFound.
         """
         ...

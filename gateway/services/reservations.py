@@ -196,8 +196,8 @@ def _part_to_consume(before: Reservation, picked: PickedPart | None) -> tuple[De
             f"quantity {picked.quantity} exceeds the {before.quantity} reservation "
             f"{before.id} holds"
         )
-    if before.status is ReservationStatus.OPEN and picked.quantity == before.quantity:
-        return None, False  # all of it: a whole consume, as the legacy system has always had
+    # Sent even when it is all that was read: another consume may take part of it before this
+    # one lands, and then the legacy system refuses (fault 245) rather than consuming less.
     return picked.quantity, picked.release_remainder
 
 

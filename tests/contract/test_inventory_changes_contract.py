@@ -16,11 +16,11 @@ import pytest
 from gateway.domain.errors import (
     ConsumeExceedsReserved,
     InvalidQuantity,
+    ReferenceReused,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
     ReservationNotExpired,
     ReservationNotFound,
-    UpstreamFault,
 )
 from gateway.domain.model import ReleaseReason, ReservationStatus
 from gateway.services.ports import InventoryPort
@@ -80,7 +80,7 @@ def test_an_expiry_reference_with_another_date_or_reservation_is_refused(
     one, other = inventory.reserve(request("10")), inventory.reserve(request("5"))
     inventory.change_expiry(one.id, AHEAD, "CT-EX-6")
     for reservation_id, expires_at in ((one.id, LATER), (one.id, None), (other.id, AHEAD)):
-        with pytest.raises(UpstreamFault) as refused:
+        with pytest.raises(ReferenceReused) as refused:
             inventory.change_expiry(reservation_id, expires_at, "CT-EX-6")
         assert legacy_error(refused) == 260
     assert (expiry_of(inventory, one.id), expiry_of(inventory, other.id)) == (AHEAD, None)
@@ -208,7 +208,7 @@ def test_a_partial_consume_reference_used_for_another_reservation_is_refused(
 ) -> None:
     one, other = inventory.reserve(request("10")), inventory.reserve(request("5"))
     inventory.consume(one.id, "CT-PC-12", quantity=Decimal(2))
-    with pytest.raises(UpstreamFault) as refused:
+    with pytest.raises(ReferenceReused) as refused:
         inventory.consume(other.id, "CT-PC-12", quantity=Decimal(2))
     assert legacy_error(refused) == 260
     assert inventory.get_reservation(other.id).quantity == Decimal(5)

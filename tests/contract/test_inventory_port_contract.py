@@ -15,11 +15,11 @@ from gateway.domain.errors import (
     InvalidQuantity,
     ItemNotFound,
     ItemNotStockTracked,
+    ReferenceReused,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
     ReservationNotFound,
     UnknownWarehouse,
-    UpstreamFault,
 )
 from gateway.domain.model import (
     ReleaseReason,
@@ -111,7 +111,7 @@ def test_the_same_reference_with_other_data_is_refused(
 ) -> None:
     inventory.reserve(request("10", reference="CT-REUSED"))
     changed = {"quantity": "10", **other}
-    with pytest.raises(UpstreamFault) as refused:
+    with pytest.raises(ReferenceReused) as refused:
         inventory.reserve(request(changed.pop("quantity"), reference="CT-REUSED", **changed))
     assert legacy_error(refused) == 260
     assert available(inventory) == Decimal(60)
@@ -219,7 +219,7 @@ def test_a_consume_reference_used_for_another_reservation_is_refused(
 ) -> None:
     one, other = inventory.reserve(request("10")), inventory.reserve(request("5"))
     inventory.consume(one.id, "CT-CNS-5")
-    with pytest.raises(UpstreamFault) as refused:
+    with pytest.raises(ReferenceReused) as refused:
         inventory.consume(other.id, "CT-CNS-5")
     assert legacy_error(refused) == 260
     assert inventory.get_reservation(other.id).status is ReservationStatus.OPEN

@@ -18,13 +18,13 @@ from gateway.domain.errors import (
     InvalidQuantity,
     ItemNotFound,
     ItemNotStockTracked,
+    ReferenceReused,
     RequestInvalid,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
     ReservationNotExpired,
     ReservationNotFound,
     UnknownWarehouse,
-    UpstreamFault,
 )
 from gateway.domain.model import (
     Consumption,
@@ -47,11 +47,9 @@ MAX_PAGE = 1000
 MEMO_TYPES = frozenset({"RWR"})  # recorded without moving stock, as the sandbox's MEMO_TYPES
 
 
-def reference_reused() -> UpstreamFault:
+def reference_reused() -> ReferenceReused:
     """What the adapter raises for legacy fault 260: a REFNO already used for other data."""
-    return UpstreamFault(
-        "inventory", "legacy error 260: REFNO ALREADY USED FOR OTHER DATA", legacy_error=260
-    )
+    return ReferenceReused("Refno already used for other data", legacy_error=260)
 
 
 @dataclass

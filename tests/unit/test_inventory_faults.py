@@ -10,8 +10,8 @@ from gateway.domain.errors import (
     STATUS_BY_CODE,
     ConsumeExceedsReserved,
     GatewayError,
+    ReferenceReused,
     ReservationNotExpired,
-    UpstreamFault,
 )
 
 
@@ -40,7 +40,9 @@ def test_the_new_legacy_faults_are_their_own_conflicts(
     assert error.detail == message.capitalize()
 
 
-def test_a_reused_reference_stays_an_upstream_fault_with_its_number() -> None:
+def test_a_reused_reference_is_a_key_reused_with_its_number() -> None:
+    """A key (or SOAP reference) used before for another request: the caller's 422, not 502."""
     error = error_for_fault("inventory", "REFNO ALREADY USED", detail(260, "REFNO ALREADY USED"))
-    assert type(error) is UpstreamFault
+    assert type(error) is ReferenceReused
+    assert (error.code, STATUS_BY_CODE[error.code]) == ("idempotency.key_reused", 422)
     assert error.extra["legacy_error"] == 260
