@@ -29,10 +29,10 @@ from gateway.api.reservation_schemas import (
 )
 from gateway.api.schemas import ReservationSchema, StockLevelSchema
 from gateway.api.shortage_schemas import ShortagePageSchema, ShortageQuery
-from gateway.domain.errors import RequestInvalid
-from gateway.domain.model import Reservation, ReservationSearch, Source, SourceType
+from gateway.domain.model import Reservation, ReservationSearch, Source
 from gateway.domain.payloads import consumption_from_payload, reservation_from_payload
 from gateway.domain.reservation_rules import ReservationDraft
+from gateway.domain.reservation_rules import source_type as parsed_source_type
 from gateway.domain.roles import RESERVATION_ROLES
 from gateway.domain.split_holds import SplitDraft
 from gateway.domain.write_plan import WritePlan
@@ -150,18 +150,10 @@ def change_reservation_expiry(body: dict[str, Any], reservation_id: str) -> Any:
 def change_source_expiry(body: dict[str, Any], source_type: str, source_id: str) -> Any:
     """Set the expiry of every OPEN reservation of a source document (e.g. confirm a sales
     order: keep it until fulfilment with `null`), all or nothing."""
-    source = Source(parsed_source_type(source_type), source_id)
+    source = Source(parsed_source_type(source_type, "sourceType"), source_id)
     return reservation_desk().change_source_expiry(
         source, body["expires_at"], current_principal(), unit_of_work()
     )
-
-
-def parsed_source_type(value: str) -> SourceType:
-    try:
-        return SourceType(value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in SourceType)
-        raise RequestInvalid({"sourceType": [f"must be one of {allowed}"]}) from None
 
 
 @blp.get("/reservations")

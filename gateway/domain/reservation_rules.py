@@ -123,12 +123,17 @@ def _enum(
         raise error(f"type must be one of {allowed}") from None
 
 
-def _source_type(value: str) -> SourceType:
+def _source_type(value: str, field: str = "source.type") -> SourceType:
     try:
         return SourceType(value)
     except ValueError:
         allowed = ", ".join(member.value for member in SourceType)
-        raise RequestInvalid({"source.type": [f"must be one of {allowed}"]}) from None
+        raise RequestInvalid({field: [f"must be one of {allowed}"]}) from None
+
+
+def source_type(value: str, field: str) -> SourceType:
+    """A source type named in ``field`` (a path, a query), else request.invalid."""
+    return _source_type(value, field)
 
 
 EARLIEST_INSTANT = datetime(1900, 1, 2, tzinfo=UTC)

@@ -26,10 +26,12 @@ from gateway.domain.payloads import reservation_from_payload
 from gateway.domain.reservation_rules import Caller, ensure_may_change
 from gateway.domain.reservation_writes import change_expiry_step
 from gateway.domain.write_plan import WritePlan, numbered_references, plan_reference
-from gateway.services.plan_records import end_plan
-from gateway.services.plan_runner import PlanPorts, run_plan
 from gateway.services.ports import InventoryPort, UnitOfWork
-from gateway.services.reservations import run_single_write, visible_reservation
+from gateway.services.reservations import (
+    run_inventory_plan,
+    run_single_write,
+    visible_reservation,
+)
 
 EXTEND = "reservation.extend"
 EXTEND_SOURCE = "reservation.extend_source"
@@ -99,12 +101,7 @@ def change_source_expiry(
                  "source": {"type": source.type.value, "id": source.id},
                  "expiresAt": None if expires_at is None else expires_at.isoformat()},
     )  # fmt: skip
-    uow.plans.begin(plan, uow.request_key)
-    end = run_plan(plan, PlanPorts.inventory_only(inventory, uow.plans), uow)
-    end_plan(uow, end.plan, end.error)
-    if end.error is not None:
-        raise end.error
-    return source_expiry_of(end.plan)
+    return source_expiry_of(run_inventory_plan(plan, inventory, uow))
 
 
 def open_reservations_of(

@@ -210,12 +210,18 @@ def run_single_write(
         actor=caller.subject, steps=(step,), correlation_id=uow.correlation_id,
         summary={"ownerId": step.args["before"]["ownerId"]},
     )  # fmt: skip
+    return run_inventory_plan(plan, inventory, uow).steps[0]
+
+
+def run_inventory_plan(plan: WritePlan, inventory: InventoryPort, uow: UnitOfWork) -> WritePlan:
+    """A plan of inventory writes, kept before its first write, driven to its end, its records
+    and end added to ``uow``; the error that stopped it raised (after its compensations)."""
     uow.plans.begin(plan, uow.request_key)
     end = run_plan(plan, PlanPorts.inventory_only(inventory, uow.plans), uow)
     end_plan(uow, end.plan, end.error)
     if end.error is not None:
         raise end.error
-    return end.plan.steps[0]
+    return end.plan
 
 
 def visible_reservation(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,8 +36,6 @@ def set_available(
     inventory: InventorySoapClient, sku: str, warehouse: str, target: Decimal
 ) -> None:
     """Post a stock adjustment so that exactly ``target`` is available to promise."""
-    from datetime import UTC, datetime
-
     level = inventory.get_stock_level(sku, warehouse)
     delta = target - level.available
     if delta:
@@ -54,3 +53,30 @@ def problem_code(response: Any) -> str:
     assert response.mimetype == "application/problem+json", response.data
     code: str = response.get_json()["code"]
     return code
+
+
+def later(**delta: float) -> str:
+    """An ISO time that far from now (``later(hours=1)``, ``later(minutes=-1)``)."""
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
+
+
+def moment(stamp: str | None) -> datetime | None:
+    return None if stamp is None else datetime.fromisoformat(stamp)
+
+
+def events_after(client: FlaskClient, headers: dict[str, str], cursor: int) -> list[Any]:
+    """Every event of the feed after ``cursor`` the caller may see, page by page."""
+    seen: list[Any] = []
+    while True:
+        page = client.get(f"/api/events?after={cursor}&limit=500", headers=headers).get_json()
+        if not page["events"]:
+            return seen
+        seen += page["events"]
+        cursor = page["nextCursor"]
+
+
+def cursor_now(client: FlaskClient, headers: dict[str, str]) -> int:
+    """The feed's end as this caller sees it: what a test's own events come after."""
+    first = client.get("/api/events?after=0&limit=1", headers=headers).get_json()
+    cursor: int = first["nextCursor"]
+    return max(cursor, *(e["id"] for e in events_after(client, headers, cursor)), 0)

@@ -17,6 +17,7 @@ from gateway.domain.errors import (
     InvalidQuantity,
     ItemNotFound,
     ItemNotStockTracked,
+    ReferenceReused,
     RequestInvalid,
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
@@ -438,8 +439,9 @@ def test_consume_with_a_reference_used_for_another_reservation_is_refused(
     second = inventory.reserve(request_for("RM-1004", "1", source_id=source_id))
     reference = f"CNS-{uuid.uuid4().hex[:12]}"
     inventory.consume(first.id, reference)
-    with pytest.raises(UpstreamFault, match="260"):
+    with pytest.raises(ReferenceReused) as refused:
         inventory.consume(second.id, reference)
+    assert refused.value.extra["legacy_error"] == 260
     assert inventory.get_reservation(second.id).status is ReservationStatus.OPEN
 
 

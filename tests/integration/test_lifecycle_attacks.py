@@ -22,7 +22,15 @@ from gateway.auth.legacy_clients import new_client
 from gateway.background import sweep_once
 from gateway.domain.model import ReleaseReason
 from tests.gateway_process import wait_for
-from tests.integration.reservation_helpers import create, problem_code, set_available
+from tests.integration.reservation_helpers import (
+    create,
+    cursor_now,
+    events_after,
+    later,
+    moment,
+    problem_code,
+    set_available,
+)
 from tests.integration.soap_scope_helpers import assert_alike, call, nothing_written, refusal
 from tests.soap_helpers import basic
 
@@ -66,14 +74,6 @@ def legacy_client(app: Flask, owner: str, role: str = "Reservations.Staff") -> d
     return basic(name, password)
 
 
-def later(**delta: float) -> str:
-    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
-
-
-def moment(stamp: str | None) -> datetime | None:
-    return None if stamp is None else datetime.fromisoformat(stamp)
-
-
 def reserve(client: FlaskClient, headers: dict[str, str], sku: str, quantity: int,
             **overrides: Any) -> dict[str, Any]:  # fmt: skip
     made = create(client, headers, sku=sku, warehouseId=WAREHOUSE, quantity=quantity,
@@ -81,22 +81,6 @@ def reserve(client: FlaskClient, headers: dict[str, str], sku: str, quantity: in
     assert made.status_code == 201, made.data
     answer: dict[str, Any] = made.get_json()
     return answer
-
-
-def events_after(client: FlaskClient, headers: dict[str, str], cursor: int) -> list[Any]:
-    seen: list[Any] = []
-    while True:
-        page = client.get(f"/api/events?after={cursor}&limit=500", headers=headers).get_json()
-        if not page["events"]:
-            return seen
-        seen += page["events"]
-        cursor = page["nextCursor"]
-
-
-def cursor_now(client: FlaskClient, headers: dict[str, str]) -> int:
-    first = client.get("/api/events?after=0&limit=1", headers=headers).get_json()
-    cursor: int = first["nextCursor"]
-    return max(cursor, *(e["id"] for e in events_after(client, headers, cursor)), 0)
 
 
 def events_of(client: FlaskClient, headers: dict[str, str], cursor: int,

@@ -18,7 +18,15 @@ from flask.testing import FlaskClient
 
 from gateway.background import sweep_once
 from tests.gateway_process import wait_for
-from tests.integration.reservation_helpers import create, problem_code, set_available
+from tests.integration.reservation_helpers import (
+    create,
+    cursor_now,
+    events_after,
+    later,
+    moment,
+    problem_code,
+    set_available,
+)
 
 WAREHOUSE = "W01"  # RM-1210…RM-1215 in W01: items no other test reserves
 RESERVATIONS = "/api/inventory/reservations"
@@ -34,10 +42,6 @@ def manager_a(mint: Callable[..., str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint(roles=('Reservations.Manager',), subject='mgr-a')}"}
 
 
-def later(**delta: float) -> str:
-    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
-
-
 def reserve(client: FlaskClient, headers: dict[str, str], sku: str, quantity: int,
             **overrides: Any) -> dict[str, Any]:  # fmt: skip
     made = create(client, headers, sku=sku, warehouseId=WAREHOUSE, quantity=quantity,
@@ -47,29 +51,8 @@ def reserve(client: FlaskClient, headers: dict[str, str], sku: str, quantity: in
     return answer
 
 
-def events_after(client: FlaskClient, headers: dict[str, str], cursor: int) -> list[Any]:
-    seen: list[Any] = []
-    while True:
-        page = client.get(f"/api/events?after={cursor}&limit=500", headers=headers).get_json()
-        if not page["events"]:
-            return seen
-        seen += page["events"]
-        cursor = page["nextCursor"]
-
-
-def cursor_now(client: FlaskClient, headers: dict[str, str]) -> int:
-    cursor: int = client.get("/api/events?after=0&limit=1", headers=headers).get_json()[
-        "nextCursor"
-    ]
-    return max(cursor, *(e["id"] for e in events_after(client, headers, cursor)), 0)
-
-
 def expiry_of(client: FlaskClient, headers: dict[str, str], reservation_id: str) -> Any:
     return client.get(f"{RESERVATIONS}/{reservation_id}", headers=headers).get_json()["expiresAt"]
-
-
-def moment(stamp: str | None) -> datetime | None:
-    return None if stamp is None else datetime.fromisoformat(stamp)
 
 
 # --- one reservation's expiry --------------------------------------------------------------
