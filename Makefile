@@ -64,8 +64,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Test files are spread over TEST_WORKERS processes (pytest-xdist, decision 174), each with its
+# own sandbox and databases; a file's tests stay together in one of them.
+TEST_WORKERS ?= 2
+
 test: lint $(NODE_STAMP) $(ASYNCAPI_STAMP) $(INTEROP_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
