@@ -208,6 +208,8 @@ def _record_release(uow: UnitOfWork, plan: WritePlan, step: PlannedStep) -> None
         if after.status is not before.status:
             record_change(uow, plan.actor, "reservation.release", before, after,
                           "InventoryReleased")  # fmt: skip
+        else:  # a repeat on its reference: its event again, kept single by the event's key
+            publish(uow, "InventoryReleased", after)
     if step.state is StepState.UNDONE and step.undo_result is not None:
         restored = reservation_from_payload(step.undo_result)
         record_change(uow, plan.actor, "reservation.restore", None, restored, "InventoryReserved")

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from adapters.inventory_soap import InventorySoapClient
 from gateway.domain.errors import ReservationAlreadyReleased
 from gateway.domain.model import ReleaseReason, ReservationStatus
-from tests.integration.reservation_helpers import create, problem_code
+from tests.integration.reservation_helpers import create, events_after, problem_code
 
 SKU, WAREHOUSE = "RM-1002", "W02"
 ATTEMPTS = 3  # the retry policy's attempts (RetryPolicy's default)
@@ -151,6 +151,10 @@ def test_a_keyed_release_retried_after_every_answer_was_lost_gets_the_release(
     replayed = release(client, made["id"], headers)
     assert replayed.headers["Idempotent-Replayed"] == "true"
     assert replayed.get_json() == retried.get_json()
+    feed = events_after(client, staff_a, 0)  # the release has its one event, from the retry
+    assert [e["type"] for e in feed if e["aggregateId"] == made["id"]] == [
+        "InventoryReserved", "InventoryReleased"
+    ]  # fmt: skip
 
 
 def test_a_release_on_another_key_or_none_of_a_released_reservation_is_already_released(
