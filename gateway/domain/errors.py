@@ -33,6 +33,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "inventory.backorder.not_open": 409,
     "idempotency.in_progress": 409,
     "workorder.update_in_progress": 409,
+    "inventory.source.change_in_progress": 409,
     "workorder.precondition_failed": 412,
     "credential.rotation_pending": 409,
     "credential.nothing_to_retire": 409,
@@ -323,6 +324,11 @@ class Throttled(GatewayError):
 class WorkOrderUpdateInProgress(GatewayError):
     code = "workorder.update_in_progress"
     title = "Another update of this work order is running"
+
+
+class SourceChangeInProgress(GatewayError):
+    code = "inventory.source.change_in_progress"
+    title = "Another change of this source document's reservations is running"
 
 
 class WorkOrderChanged(GatewayError):

@@ -20,6 +20,7 @@ from gateway.domain.errors import (
     ReservationAlreadyClosed,
     ReservationAlreadyReleased,
     ReservationNotFound,
+    SourceChangeInProgress,
 )
 from gateway.domain.model import Reservation, ReservationStatus, Source, SourceType
 from gateway.domain.payloads import reservation_from_payload
@@ -35,6 +36,7 @@ from gateway.services.reservations import (
 
 EXTEND = "reservation.extend"
 EXTEND_SOURCE = "reservation.extend_source"
+RETRY_AFTER_SECONDS = 2
 MAX_SOURCE_RESERVATIONS = 200
 """The most open reservations one source change writes (a work order's lines fit easily)."""
 
@@ -87,12 +89,38 @@ def change_source_expiry(
     found (another owner's reservations are as missing as ones that do not exist).
     """
     ensure_future(expires_at, now)
+    open_reservations_of(source, caller, inventory)  # scope first: another owner's, busy or not
+    plan_id = uuid.uuid4().hex
+    # One change per source document at a time (any process), as one update per work order:
+    # two at once would leave its lines mixed, each with the date of whichever wrote it last.
+    lock = f"source:{source.type.value}:{source.id}"
+    if not uow.plans.lock_work_order(lock, plan_id):
+        raise SourceChangeInProgress(
+            f"{source.type.value} {source.id} is being changed by another request",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+    try:
+        plan = _source_plan(plan_id, source, expires_at, caller, inventory, uow)
+    except BaseException:
+        uow.plans.unlock_work_order(lock, plan_id)
+        raise
+    return source_expiry_of(run_inventory_plan(plan, inventory, uow))  # its end frees the lock
+
+
+def _source_plan(
+    plan_id: str,
+    source: Source,
+    expires_at: datetime | None,
+    caller: Caller,
+    inventory: InventoryPort,
+    uow: UnitOfWork,
+) -> WritePlan:
+    """The source's changes as one plan, read and checked while the source is held."""
     targets = open_reservations_of(source, caller, inventory)
     for reservation in targets:
         ensure_may_change(reservation, caller)
-    plan_id = uuid.uuid4().hex
     references = numbered_references(plan_reference(plan_id, "EXS"), len(targets))
-    plan = WritePlan(
+    return WritePlan(
         id=plan_id, operation=EXTEND_SOURCE, target_id=f"{source.type.value}:{source.id}",
         actor=caller.subject, correlation_id=uow.correlation_id,
         steps=tuple(change_expiry_step(reservation, expires_at, reference, f"{reference}-U")
@@ -101,7 +129,6 @@ def change_source_expiry(
                  "source": {"type": source.type.value, "id": source.id},
                  "expiresAt": None if expires_at is None else expires_at.isoformat()},
     )  # fmt: skip
-    return source_expiry_of(run_inventory_plan(plan, inventory, uow))
 
 
 def open_reservations_of(

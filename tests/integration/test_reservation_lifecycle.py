@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from gateway.app import create_app
 from gateway.background import sweep_once
 from tests.gateway_process import wait_for
 from tests.integration.reservation_helpers import (
@@ -336,3 +337,43 @@ def test_two_partial_consumes_at_once_never_take_more_than_was_reserved(
     left = inventory.get_reservation(made["id"])
     assert (left.status.value, left.quantity) == ("OPEN", Decimal(2))
     assert inventory.get_stock_level("RM-1215", WAREHOUSE).on_hand == on_hand - 8
+
+
+def test_a_second_change_of_an_order_waits_for_the_first_and_never_mixes_its_lines(
+    gateway_settings: dict[str, Any], database_url: str, staff_a: dict[str, str],
+    inventory: Any, faults: Any,
+) -> None:  # fmt: skip
+    """Two changes of one order at once: the first holds the order (its second write's answer
+    held by the sandbox); the second, after waiting 0.5 s, is 409 with Retry-After and writes
+    nothing; the first then ends, and every line has its date — none is left with the other's."""
+    app = create_app({**gateway_settings, "DATABASE_URL": database_url,
+                      "WORKORDER_LOCK_WAIT_SECONDS": 0.5})  # fmt: skip
+    set_available(inventory, "RM-1212", WAREHOUSE, Decimal(50))
+    order = {"type": "sales_order", "id": f"SO-{uuid.uuid4().hex[:10]}"}
+    path = f"/api/inventory/sources/sales_order/{order['id']}/expiry"
+    whole_second = datetime.now(UTC).replace(microsecond=0)  # what a legacy stamp holds
+    first_date = (whole_second + timedelta(days=3)).isoformat()
+    second_date = (whole_second + timedelta(days=9)).isoformat()
+    with app.test_client() as client:
+        lines = [reserve(client, staff_a, "RM-1212", 1, source=order, expiresAt=later(hours=2))
+                 for _ in range(3)]  # fmt: skip
+    knobs, answers = faults.inventory.knobs, []
+    held = knobs.writes_held
+    knobs.update({"hold_after_commit": 2, "operations": ["ChangeExpiry"]})
+
+    def first() -> None:
+        with app.test_client() as own:
+            answers.append(own.put(path, json={"expiresAt": first_date}, headers=staff_a))
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    wait_for(lambda: knobs.writes_held > held, "the first change to be held")
+    with app.test_client() as client:
+        second = client.put(path, json={"expiresAt": second_date}, headers=staff_a)
+        assert problem_code(second) == "inventory.source.change_in_progress"
+        assert second.headers["Retry-After"] == "2"
+        knobs.reset()  # the held answer is dropped: the first looks it up and goes on
+        thread.join(timeout=120)
+        assert answers and answers[0].status_code == 200, answers and answers[0].data
+        dates = {moment(expiry_of(client, staff_a, line["id"])) for line in lines}
+    assert dates == {moment(first_date)}
