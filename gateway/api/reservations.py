@@ -145,6 +145,7 @@ def change_reservation_expiry(body: dict[str, Any], reservation_id: str) -> Any:
 @blp.put("/sources/<id:source_type>/<id:source_id>/expiry")
 @blp.arguments(ExpiryChangeSchema)
 @blp.response(200, SourceExpirySchema)
+@blp.problem(409, "inventory.source.change_in_progress")
 @requires_any_role(*RESERVATION_ROLES)
 @idempotent(final_answer=source_expiry_of)
 def change_source_expiry(body: dict[str, Any], source_type: str, source_id: str) -> Any:
