@@ -149,6 +149,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_SECRET_GRACE_SECONDS": 24 * 3600.0,
     "WEBHOOK_DRAIN_SECONDS": 1.0,
     "WEBHOOK_LEASE_SECONDS": 60.0,
+    "WEBHOOK_MAX_SUBSCRIPTIONS": 100,
     "WEBHOOK_CA_BUNDLE": None,
     # The gateway's own database: SQLite under var/ unless GATEWAY_DATABASE_URL says otherwise.
     "DATABASE_URL": "sqlite:///var/gateway.db",

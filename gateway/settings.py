@@ -160,6 +160,8 @@ class WebhookSettings:
     drain_seconds: float
     lease: timedelta
     ca_bundle: str | None
+    max_subscriptions: int = 100
+    """At most this many active subscriptions in all: each one is a drainer's turn per pass."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,7 @@ def _webhooks(read: _Reader) -> WebhookSettings:
         drain_seconds=read.number("WEBHOOK_DRAIN_SECONDS"),
         lease=seconds("WEBHOOK_LEASE_SECONDS"),
         ca_bundle=read.optional("WEBHOOK_CA_BUNDLE"),
+        max_subscriptions=read.integer("WEBHOOK_MAX_SUBSCRIPTIONS"),
     )
 
 

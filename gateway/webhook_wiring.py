@@ -46,6 +46,7 @@ def build_webhooks(config: Settings, store: GatewayStore, keys: MasterKeys | Non
             retry=RetryPolicy(settings.retry_base, settings.retry_cap, settings.max_age),
             secret_grace=settings.secret_grace,
             lease=settings.lease,
+            max_active=settings.max_subscriptions,
         ),
         clock=utc_now,
     )

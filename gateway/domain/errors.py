@@ -40,6 +40,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "credential.in_use": 409,
     "credential.no_master_key": 409,
     "subscription.disabled": 409,
+    "subscription.limit_reached": 409,
     "request.too_large": 413,
     "request.uri_too_long": 414,
     "request.headers_too_large": 431,
@@ -299,6 +300,11 @@ class SubscriptionNotFound(GatewayError):
 class SubscriptionDisabled(GatewayError):
     code = "subscription.disabled"
     title = "The subscription is disabled"
+
+
+class SubscriptionLimitReached(GatewayError):
+    code = "subscription.limit_reached"
+    title = "As many subscriptions are active as the gateway allows"
 
 
 class DestinationRefused(GatewayError):

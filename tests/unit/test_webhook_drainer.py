@@ -12,6 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from adapters.webhook_destinations import DestinationGuard, DestinationPolicy
+from gateway.domain.errors import SubscriptionLimitReached
 from gateway.domain.webhooks import (
     EVENT_TYPES,
     WEBHOOK,
@@ -239,3 +240,22 @@ def test_a_slow_but_answering_target_gives_way_to_the_others_within_a_pass(
     while worker.drain_once().delivered:
         pass
     assert [url for url, _, _ in target.attempts].count(slow_url) == 10
+
+
+def test_no_more_subscriptions_than_the_limit_are_active_at_once(
+    store: GatewayStore, clock: Clock
+) -> None:
+    """WEBHOOK_MAX_SUBSCRIPTIONS: the next one is refused and nothing is kept; disabling one
+    makes room again."""
+    keys = MasterKeys([Fernet.generate_key().decode()])
+    guard = DestinationGuard(DestinationPolicy.of((), (), True), lambda host, port: [host])
+    policy = WebhookPolicy(RetryPolicy(BASE, CAP, MAX_AGE), timedelta(hours=1),
+                           timedelta(minutes=1), max_active=3)  # fmt: skip
+    hooks = Webhooks(SubscriptionStore(store.engine, keys), DeliveryLedger(store.engine), guard,
+                     policy, clock)  # fmt: skip
+    made = [subscription(hooks) for _ in range(3)]
+    with pytest.raises(SubscriptionLimitReached):
+        subscription(hooks)
+    assert len(hooks.visible(None)) == 3
+    hooks.disable(made[0], "test", None, BufferedAuditLog())
+    assert subscription(hooks) not in made

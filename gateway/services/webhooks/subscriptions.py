@@ -13,7 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.domain.credentials import Secret
-from gateway.domain.errors import Forbidden, SubscriptionDisabled, SubscriptionNotFound
+from gateway.domain.errors import (
+    Forbidden,
+    SubscriptionDisabled,
+    SubscriptionLimitReached,
+    SubscriptionNotFound,
+)
 from gateway.domain.webhooks import (
     ALL_OWNERS,
     Delivery,
@@ -42,6 +47,9 @@ class WebhookPolicy:
     pass_budget: timedelta = timedelta(seconds=30)
     """How long one subscription may keep the drainer in a pass before the next one's turn (a
     slow target answering every event just within the attempt deadline held all the others)."""
+    max_active: int = 100
+    """Active subscriptions in all (every owner's): each one costs every drainer pass a turn,
+    so an admin script gone wrong must not add them without end (WEBHOOK_MAX_SUBSCRIPTIONS)."""
 
 
 class Webhooks:
@@ -67,11 +75,21 @@ class Webhooks:
         """A subscription to the events committed from now on, and its secret (shown once)."""
         _check_owners(new.owners, scope)
         self.destinations.check(new.url)  # DestinationRefused: 422, nothing kept
+        self._check_room()
         secret = new_signing_secret()
         made = self.subscriptions.add(new, secret, new_subscription_id(), actor, self.clock())
         audit.record(actor, "subscription.create", TARGET, made.id, None, _audited(made),
                      owner_id=_owner(made))  # fmt: skip
         return made, secret
+
+    def _check_room(self) -> None:
+        active = [s for s in self.subscriptions.all(self.clock())
+                  if s.state is SubscriptionState.ACTIVE]  # fmt: skip
+        if len(active) >= self.policy.max_active:
+            raise SubscriptionLimitReached(
+                f"{len(active)} subscriptions are active, the most WEBHOOK_MAX_SUBSCRIPTIONS "
+                "allows: disable one first"
+            )
 
     def visible(self, scope: Scope) -> list[Subscription]:
         return [s for s in self.subscriptions.all(self.clock()) if s.visible_to(scope)]
