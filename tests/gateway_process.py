@@ -18,7 +18,8 @@ from typing import Any
 
 import requests
 
-START_DEADLINE = 60.0
+START_DEADLINE = 120.0
+"""Generous: two test processes (pytest-xdist) on a busy two-core machine start servers slowly."""
 
 
 @dataclass(frozen=True)
@@ -74,17 +75,51 @@ def answers(url: str) -> bool:
 def gateway_process(settings: Mapping[str, Any], workers: int = 1) -> Iterator[GatewayProcess]:
     """`gateway serve --workers N` with ``settings`` as GATEWAY_* variables, for the block."""
     env = {**os.environ, **{f"GATEWAY_{k}": str(v) for k, v in settings.items() if v is not None}}
-    port = free_port()
+    running = _started(env, workers)
+    try:
+        yield running
+    finally:
+        running.master.send_signal(signal.SIGTERM)
+        running.master.wait(timeout=30)
+
+
+class _Exited(Exception):
+    """The server stopped before it answered (e.g. another test process took its port)."""
+
+
+def _started(env: Mapping[str, str], workers: int, attempts: int = 3) -> GatewayProcess:
+    """A server that answers; started again on another port when it exits first: a free port
+    found here can be taken by another test process (pytest-xdist) before the server binds it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _start_once(env, workers)
+        except _Exited:
+            if attempt == attempts:
+                raise
+    raise AssertionError("no attempt was made")
+
+
+def _start_once(env: Mapping[str, str], workers: int) -> GatewayProcess:
     command = [sys.executable, "-c", "from gateway.cli import main; main()", "serve"]
+    port = free_port()
     master = subprocess.Popen(
         [*command, "--workers", str(workers), "--port", str(port)],
         env=env,
         stderr=subprocess.DEVNULL,
     )
     running = GatewayProcess(f"http://127.0.0.1:{port}", master)
+
+    def up() -> bool:
+        if master.poll() is not None:
+            raise _Exited(f"exit code {master.returncode}")
+        return answers(running.url)
+
     try:
-        wait_for(lambda: master.poll() is None and answers(running.url), f"{running.url} to start")
-        yield running
-    finally:
-        master.send_signal(signal.SIGTERM)
+        wait_for(up, f"{running.url} to start")
+    except _Exited:
+        raise
+    except BaseException:
+        master.kill()
         master.wait(timeout=30)
+        raise
+    return running
