@@ -17,6 +17,7 @@ from gateway.domain.reservation_rules import (
     legacy_instant_fits,
 )
 from gateway.domain.rules import RequestedMaterial
+from gateway.domain.shortages import Shortage
 from gateway.domain.split_holds import SplitDraft, check_split
 from gateway.services.backorders import PartialReservation
 from gateway.services.expiry_changes import SourceExpiry
@@ -251,4 +252,15 @@ def backorder_page_out(page: model.Page[Backorder]) -> types.BackorderPage:
     return types.BackorderPage(
         items=[backorder_out(b) for b in page.items], total=page.total, offset=page.offset,
         limit=page.limit,
+    )  # fmt: skip
+
+
+def shortage_page_out(page: model.Page[Shortage]) -> types.ShortagePage:
+    return types.ShortagePage(
+        items=[
+            types.Shortage(reservation=reservation_out(s.reservation),
+                           shortQuantity=s.short_quantity, onHand=s.on_hand)
+            for s in page.items
+        ],
+        total=page.total, offset=page.offset, limit=page.limit,
     )  # fmt: skip

@@ -8,7 +8,7 @@ from typing import Any
 
 from gateway.bootstrap import backorders_of, splits_of
 from gateway.domain.backorders import BackorderSearch, BackorderStatus
-from gateway.domain.model import ReservationStatus, Source, SourceType
+from gateway.domain.model import ReservationSearch, ReservationStatus, Source, SourceType
 from gateway.services.references import upstream_reference
 from gateway.services.reservations import PickedPart
 from gateway.services.workorder_update import Updater, WorkOrderUpdate
@@ -143,3 +143,12 @@ def list_backorders(
 def cancel_backorder(call: SoapCall, backorder_id: str) -> t.Backorder:
     cancelled = backorders_of(call.gateway).cancel(backorder_id, call.caller, call.uow)
     return mapping.backorder_out(cancelled)
+
+
+def list_shortages(
+    call: SoapCall, sku: str | None, warehouse_id: str | None, offset: int | None,
+    limit: int | None,
+) -> t.ShortagePage:  # fmt: skip
+    search = ReservationSearch(item_sku_id=sku, warehouse_id=warehouse_id)
+    page = call.gateway.reservations.shortages(search, call.caller, offset or 0, limit or 50)
+    return mapping.shortage_page_out(page)

@@ -202,6 +202,12 @@ class ReservationGateway(ServiceBase):
         """Backorders in your owner scope, highest priority first, then oldest."""
         return perform(ctx, op.list_backorders, itemSkuId, warehouseId, status, offset, limit)
 
+    @rpc(t.item_sku_id(), t.warehouse_id(), Offset, Limit, _returns=t.ShortagePage,
+         _faults=FAULTS)  # fmt: skip
+    def ListShortages(ctx, itemSkuId, warehouseId, offset, limit):
+        """OPEN reservations on-hand no longer covers, highest priority first, then oldest."""
+        return perform(ctx, op.list_shortages, itemSkuId, warehouseId, offset, limit)
+
     @rpc(t.identifier(), _returns=t.Backorder, _faults=FAULTS)
     def CancelBackorder(ctx, backorderId):
         """OPEN → CANCELLED (yours, or anyone's in scope as Manager/Owner); what it filled

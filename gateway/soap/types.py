@@ -139,6 +139,27 @@ class Backorder(ComplexModel):
     ]
 
 
+class Shortage(ComplexModel):
+    """An OPEN reservation on-hand no longer covers in full (decision 170), and by how much."""
+
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("reservation", Reservation),
+        ("shortQuantity", Decimal),
+        ("onHand", Decimal),
+    ]
+
+
+class ShortagePage(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("items", Array(Shortage)),
+        ("total", Integer64),
+        ("offset", Integer64),
+        ("limit", Integer32),
+    ]
+
+
 class BackorderPage(ComplexModel):
     __namespace__ = NAMESPACE
     _type_info = [

@@ -18,6 +18,8 @@ from zeep.wsse.username import UsernameToken
 
 from gateway.app import create_app
 from gateway.auth.legacy_clients import new_client
+from gateway.domain.model import InventoryTransaction, Source, SourceType
+from tests.integration.reservation_helpers import set_available
 from tests.live_server import serving
 from tests.soap_helpers import GW, NS, PATH, envelope, fault_of, headers, security_header
 
@@ -304,3 +306,29 @@ def test_backorders_are_listed_and_cancelled_over_soap(
     assert fault_code(fault.value) == "inventory.backorder.not_open"
     if made.id:
         service.ReleaseReservation(made.id)
+
+
+def test_shortages_are_listed_over_soap(
+    gateway_app: Flask, register: Callable[..., str], connect: Callable[..., Any]
+) -> None:
+    """Issue 15.5 over SOAP: after an ERP count drops on-hand, the reservation served last is
+    short by what the count took (RM-1201 in W01: an item no other test reserves)."""
+    inventory = gateway_app.extensions["gateway"].adapters.inventory
+    set_available(inventory, "RM-1201", "W01", Decimal(5))
+    service, source = connect(register()), f"SO-{uuid.uuid4().hex[:8]}"
+    lines = {**reservation(source), "itemSkuId": "RM-1201", "warehouseId": "W01"}
+    low = service.CreateReservation({**lines, "quantity": Decimal(4), "priority": 10},
+                                    reference=f"{source}-1")  # fmt: skip
+    high = service.CreateReservation({**lines, "quantity": Decimal(1), "priority": 90},
+                                     reference=f"{source}-2")  # fmt: skip
+    inventory.post_transaction(InventoryTransaction(
+        reference=f"CNT-{uuid.uuid4().hex[:16]}", item_sku_id="RM-1201", warehouse_id="W01",
+        quantity=Decimal(-3), transaction_type="ADJ", transaction_date=datetime.now(UTC),
+        source=Source(SourceType.TRANSACTION, "COUNT"),
+    ))  # fmt: skip
+    page = service.ListShortages(itemSkuId="RM-1201", warehouseId="W01", limit=500)
+    short = {s.reservation.id: s.shortQuantity for s in page["items"]["Shortage"]}
+    assert short.get(low.id) == Decimal(3) and high.id not in short
+    for made in (low, high):
+        service.ReleaseReservation(made.id)
+    set_available(inventory, "RM-1201", "W01", Decimal(5))

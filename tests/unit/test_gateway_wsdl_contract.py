@@ -24,6 +24,7 @@ OPERATIONS = {
     "ChangeReservationExpiry",
     "ChangeSourceExpiry",
     "ListBackorders",
+    "ListShortages",
     "CancelBackorder",
 }
 LEGACY_NAMES = ("ITEMNO", "WHSE", "QTYOH", "RSVSTS", "REFNO", "LOTNO", "SRCID")
@@ -46,7 +47,7 @@ def test_the_generated_wsdl_is_stable() -> None:
     assert gateway_wsdl() == gateway_wsdl() == CHECKED_IN.read_bytes()
 
 
-def test_the_contract_has_its_twelve_operations_each_with_the_gateway_fault() -> None:
+def test_the_contract_has_its_thirteen_operations_each_with_the_gateway_fault() -> None:
     operations = contract(CHECKED_IN.read_bytes())["operations"]
     assert set(operations) == OPERATIONS
     assert all(faults == ("tns:GatewayFault",) for _, _, faults in operations.values())
