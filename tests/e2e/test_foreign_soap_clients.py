@@ -136,7 +136,7 @@ def assert_every_operation_answered(result: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("auth", AUTHS)
-def test_php_soapclient_calls_every_operation_and_reads_the_fault_code(
+def test_php_soapclient_calls_every_operation_and_reads_the_fault_code(  # the lifecycle too
     stack: dict[str, Any], auth: str
 ) -> None:
     result = run_client("php", auth, stack)
@@ -144,6 +144,14 @@ def test_php_soapclient_calls_every_operation_and_reads_the_fault_code(
     assert_every_operation_answered(result)
     # SOAP_SINGLE_ELEMENT_ARRAYS: one reservation, and materials, are PHP arrays.
     assert result["listedIsList"] is True and result["materialsIsList"] is True
+    lifecycle = result["lifecycle"]  # the operations issue 15 added, from the WSDL alone
+    assert lifecycle["extended"].startswith("2031-06-30T16:00:00")
+    assert lifecycle["confirmed"] == [None]  # the order's one line now never expires
+    picked = lifecycle["picked"]
+    assert picked["status"] == "OPEN" and Decimal(picked["left"]) == 2
+    assert Decimal(picked["consumed"]) == 1
+    # Both pages came back as pages: a total PHP read as a number (none would be null).
+    assert str(lifecycle["backorderTotal"]).isdigit() and str(lifecycle["shortageTotal"]).isdigit()
 
 
 @pytest.mark.parametrize("auth", AUTHS)

@@ -99,6 +99,19 @@ function main(): void
         ->CreateReservationResult;
     $consumed = $call('ConsumeReservation', ['reservationId' => $second->id, 'reference' => "$source-3"])
         ->ConsumeReservationResult;
+    // The lifecycle's operations (issue 15): extend, confirm the order, pick a part, backorders.
+    $lasting = ['source' => ['type' => 'sales_order', 'id' => "$source-L"], 'quantity' => '3'] + $reservation;
+    $third = $call('CreateReservation', ['reservation' => $lasting, 'reference' => "$source-4"])
+        ->CreateReservationResult;
+    $extended = $call('ChangeReservationExpiry', ['reservationId' => $third->id,
+        'expiresAt' => '2031-06-30T16:00:00Z', 'reference' => "$source-5"])->ChangeReservationExpiryResult;
+    $confirmed = $call('ChangeSourceExpiry', ['sourceType' => 'sales_order', 'sourceId' => "$source-L",
+        'neverExpires' => true])->ChangeSourceExpiryResult;
+    $picked = $call('ConsumeReservationPart', ['reservationId' => $third->id, 'quantity' => '1',
+        'releaseRemainder' => false, 'reference' => "$source-6"])->ConsumeReservationPartResult;
+    $backorders = $call('ListBackorders', ['status' => 'OPEN', 'limit' => 5])->ListBackordersResult;
+    $shortages = $call('ListShortages', ['itemSkuId' => 'RM-1002', 'limit' => 5])->ListShortagesResult;
+    $call('ReleaseReservation', ['reservationId' => $third->id]);
 
     $materials = $order->materials->MaterialReservations;
     echo json_encode([
@@ -121,6 +134,14 @@ function main(): void
         'fault' => $fault,
         'consumed' => ['status' => $consumed->reservation->status,
                        'quantity' => $consumed->transaction->quantity],
+        'lifecycle' => [
+            'extended' => $extended->expiresAt,
+            'confirmed' => array_map(fn($r) => $r->expiresAt ?? null, $confirmed->reservations->Reservation),
+            'picked' => ['status' => $picked->reservation->status, 'left' => $picked->remainingQuantity,
+                         'consumed' => $picked->consumedQuantity],
+            'backorderTotal' => $backorders->total,
+            'shortageTotal' => $shortages->total,
+        ],
     ]) . "\n";
 }
 
