@@ -183,6 +183,9 @@ def test_a_jax_ws_client_calls_every_operation_and_reads_the_fault_code(
     result = run_client("jaxws", auth, stack, jaxws_client)
     assert result["client"] == "JAX-WS"
     assert_every_operation_answered(result)
+    lifecycle = result["lifecycle"]  # typed Java from the WSDL: the operations issue 15 added
+    assert (lifecycle["confirmed"], lifecycle["neverExpires"]) == (1, True)
+    assert (Decimal(lifecycle["left"]), Decimal(lifecycle["consumed"])) == (1, Decimal("0.25"))
 
 
 GUIDE = Path(__file__).parents[2] / "docs" / "soap-clients.md"

@@ -194,6 +194,15 @@ public class Client {
         Reservation closed = v(consumed.getReservation());
         gw.InventoryTransaction transaction = v(consumed.getTransaction());
 
+        // The lifecycle's operations (issue 15): confirm an order, then pick part of its line.
+        origin.setId(source + "-L");
+        Reservation third = port.createReservation(wanted, source + "-4");
+        gw.SourceExpiry confirmed = port.changeSourceExpiry(SourceType.SALES_ORDER, source + "-L", null, Boolean.TRUE);
+        ReservationArray confirmedLines = v(confirmed.getReservations());
+        Consumption picked = port.consumeReservationPart(v(third.getId()), new BigDecimal("0.250"), Boolean.FALSE,
+            source + "-5");
+        port.releaseReservation(v(third.getId()));
+
         System.out.println("{\"client\":\"JAX-WS\""
             + ",\"stock\":{\"itemSkuId\":" + q(stock.getItemSkuId()) + ",\"onHand\":" + q(stock.getOnHand())
             + ",\"reserved\":" + q(stock.getReserved()) + ",\"available\":" + q(stock.getAvailable()) + "}"
@@ -206,6 +215,10 @@ public class Client {
             + ",\"released\":" + q(((ReservationStatus) v(released.getStatus())).value())
             + ",\"fault\":" + fault
             + ",\"consumed\":{\"status\":" + q(((ReservationStatus) v(closed.getStatus())).value())
-            + ",\"quantity\":" + q(transaction.getQuantity()) + "}}");
+            + ",\"quantity\":" + q(transaction.getQuantity()) + "}"
+            + ",\"lifecycle\":{\"confirmed\":" + confirmedLines.getReservation().size()
+            + ",\"neverExpires\":" + (v(confirmedLines.getReservation().get(0).getExpiresAt()) == null)
+            + ",\"left\":" + q(picked.getRemainingQuantity())
+            + ",\"consumed\":" + q(picked.getConsumedQuantity()) + "}}");
     }
 }
