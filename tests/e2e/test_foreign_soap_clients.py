@@ -136,7 +136,7 @@ def assert_every_operation_answered(result: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("auth", AUTHS)
-def test_php_soapclient_calls_every_operation_and_reads_the_fault_code(  # the lifecycle too
+def test_php_soapclient_calls_every_operation_and_reads_the_fault_code(
     stack: dict[str, Any], auth: str
 ) -> None:
     result = run_client("php", auth, stack)
