@@ -180,17 +180,15 @@ def _record_expiry_change(uow: UnitOfWork, actor: str, step: PlannedStep) -> Non
     # Every change that landed is recorded, to the same date too: a keyed retry after a lost
     # answer reads the new date already and cannot be told from it; the event's key (the
     # change's reference) keeps the retry's single.
-    before = reservation_from_payload(step.args["before"])
-    confirmed = step.result is not None and step.state is not StepState.NOT_DONE
-    if confirmed and step.result is not None:
-        after = reservation_from_payload(step.result)
-        record_change(uow, actor, "reservation.extend", before, after, EXTENDED,
-                      extra={"previousExpiresAt": before.expires_at},
-                      change=str(step.args["reference"]))  # fmt: skip
     # A change never confirmed (refused, or lost with its look-up) was set back in case it
     # landed; nothing moved as far as anyone can tell, so there is nothing to tell.
-    if not confirmed:
+    if step.result is None or step.state is StepState.NOT_DONE:
         return
+    before = reservation_from_payload(step.args["before"])
+    after = reservation_from_payload(step.result)
+    record_change(uow, actor, "reservation.extend", before, after, EXTENDED,
+                  extra={"previousExpiresAt": before.expires_at},
+                  change=str(step.args["reference"]))  # fmt: skip
     if step.state is StepState.UNDONE and step.undo_result is not None and step.undo:
         restored = reservation_from_payload(step.undo_result)
         record_change(uow, actor, "reservation.restore_expiry", None, restored, EXTENDED,
