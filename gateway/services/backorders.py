@@ -10,6 +10,7 @@ entry and its events.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -30,8 +31,9 @@ from gateway.domain.errors import (
     InsufficientStock,
     ItemNotFound,
     ItemNotStockTracked,
+    ReferenceReused,
 )
-from gateway.domain.model import Page, Reservation, ReservationRequest, StockLevel
+from gateway.domain.model import Page, ReleaseReason, Reservation, ReservationRequest, StockLevel
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.services.backorder_ports import BackorderBook
 from gateway.services.backorder_records import record, record_created
@@ -66,17 +68,27 @@ def reserve_partial(
     uow: UnitOfWork,
     now: datetime,
     overrides_allowed: bool,
+    callers_reference: bool = False,
 ) -> PartialReservation:
     """Reserve what is available of ``draft`` (never more), backorder the rest.
 
     With something to reserve, the backorder rides in the reserve's write plan and is written
     when the plan ends done, by this request or by recovery (gateway/store/write_plans.py);
     with nothing to reserve, it is written with this request's commit.
+
+    ``callers_reference``: the reference is the caller's own (SOAP), so this may be a retry of
+    a call that reserved and backordered already: that is answered, never made again.
     """
     inventory, work_orders, book = ports
     request = checked_request(draft, caller, reference, inventory, work_orders, now,
                               overrides_allowed)  # fmt: skip
-    backorder_id = uuid.uuid4().hex[:16]
+    if callers_reference:
+        backorder_id = hashlib.sha256(reference.encode()).hexdigest()[:16]
+        earlier = _made_before(request, backorder_id, inventory, book)
+        if earlier is not None:
+            return earlier
+    else:
+        backorder_id = uuid.uuid4().hex[:16]
     made = _reserve_what_is_available(request, caller, (inventory, work_orders), uow,
                                       backorder_id, now)  # fmt: skip
     reserved = made.quantity if made is not None else ZERO
@@ -122,6 +134,31 @@ def _reserve_what_is_available(
         except InsufficientStock:
             continue  # another create took the stock between the read and the reserve
     return None
+
+
+def _made_before(
+    request: ReservationRequest, backorder_id: str, inventory: InventoryPort, book: BackorderBook
+) -> PartialReservation | None:
+    """What an earlier call with this reference reserved and backordered, if it made anything;
+    ReferenceReused when it asked for another quantity."""
+    prefix = f"{request.reference[:36]}-"
+    made = next(
+        (
+            r
+            for r in inventory.list_reservations_by_sources([request.source.id])
+            if (r.reference or "").startswith(prefix)
+            and r.item_sku_id == request.item_sku_id
+            and r.release_reason is not ReleaseReason.CANCELLED
+        ),
+        None,
+    )  # an undone attempt
+    waiting = book.get(backorder_id)
+    if made is None and waiting is None:
+        return None
+    reserved = made.quantity if made is not None else ZERO
+    if reserved + (waiting.requested if waiting is not None else ZERO) != request.quantity:
+        raise ReferenceReused("This reference was used for another request")
+    return PartialReservation(made, reserved, request.quantity - reserved, waiting)
 
 
 def new_backorder(

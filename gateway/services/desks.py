@@ -141,11 +141,16 @@ class BackorderDesk:
     clock: Clock = field(default=utc_now)
 
     def reserve_partial(
-        self, draft: ReservationDraft, caller: Caller, reference: str, uow: UnitOfWork
+        self,
+        draft: ReservationDraft,
+        caller: Caller,
+        reference: str,
+        uow: UnitOfWork,
+        callers_reference: bool = False,
     ) -> backorders.PartialReservation:
         ports = (self.inventory, self.work_orders, self.book)
         return backorders.reserve_partial(draft, caller, reference, ports, uow, self.clock(),
-                                          self.overrides_allowed)  # fmt: skip
+                                          self.overrides_allowed, callers_reference)  # fmt: skip
 
     def reserve_lines(
         self, drafts: list[ReservationDraft], caller: Caller, reference: str, uow: UnitOfWork

@@ -28,13 +28,14 @@ from gateway.domain.errors import (
     InvalidOwner,
     InvalidSplit,
     ItemNotFound,
+    ReferenceReused,
     RequestInvalid,
 )
 from gateway.domain.model import (
     ItemBalances,
+    ReleaseReason,
     Reservation,
     ReservationRequest,
-    ReservationStatus,
     StockLevel,
 )
 from gateway.domain.reservation_rules import Caller
@@ -102,10 +103,33 @@ def reserve_split(
     parts = _checked_parts(split, caller, base, ports, policy)
     first = next(iter(parts.values()))
     if callers_reference:
+        ensure_not_a_single_create(base, first, ports.inventory)
         earlier, waiting = _made_before(base, first, ports), ports.book.get(backorder_id(base))
         if earlier or waiting is not None:
+            held = sum((r.quantity for r in earlier), ZERO)
+            if held + (waiting.requested if waiting is not None else ZERO) != first.quantity:
+                raise ReferenceReused("This reference was used for another request")
             return _answer(base, first.quantity, earlier, waiting)
     return _reserve(split, caller, base, parts, ports, uow, policy.now)
+
+
+def ensure_not_a_split(reference: str, source_id: str, inventory: InventoryPort) -> None:
+    """A one-warehouse create on a caller's reference that already named a split's parts is
+    another request on the same reference (the legacy system sees two different REFNOs)."""
+    base = f"{reference[:BASE_LENGTH]}-"
+    made = inventory.list_reservations_by_sources([source_id])
+    if any((r.reference or "").startswith(base) and r.release_reason is not ReleaseReason.CANCELLED
+           for r in made):  # fmt: skip
+        raise ReferenceReused("This reference was used for another request (a split)")
+
+
+def ensure_not_a_single_create(
+    base: str, first: ReservationRequest, inventory: InventoryPort
+) -> None:
+    """The other way round: a split on a reference a one-warehouse create already used."""
+    made = inventory.list_reservations_by_sources([first.source.id])
+    if any(r.reference == base for r in made):
+        raise ReferenceReused("This reference was used for another request (one warehouse)")
 
 
 def backorder_id(request_id: str) -> str:
@@ -243,11 +267,13 @@ def _summary(base: str, requested: Decimal, waiting: Backorder | None) -> dict[s
 
 
 def _made_before(base: str, first: ReservationRequest, ports: SplitPorts) -> list[Reservation]:
-    """The OPEN parts an earlier call with the same reference made (a SOAP retry)."""
+    """The parts an earlier call with the same reference made (a SOAP retry): every one but
+    those of an attempt undone after a stock race (cancelled), whatever became of them since."""
     made = ports.inventory.list_reservations_by_sources([first.source.id])
     return sorted(
         (r for r in made if (r.reference or "").startswith(f"{base}-")
-         and r.status is ReservationStatus.OPEN and r.item_sku_id == first.item_sku_id),
+         and r.release_reason is not ReleaseReason.CANCELLED
+         and r.item_sku_id == first.item_sku_id),
         key=lambda r: r.reference or "",
     )  # fmt: skip
 

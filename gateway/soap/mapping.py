@@ -85,6 +85,8 @@ def split_from(request: Any) -> SplitDraft | None:
     """CreateReservation's split (decision 172), if it asks for one: warehouseId first, then
     moreWarehouseIds in order, or the owner's other warehouses with anyWarehouse."""
     more = list(request.moreWarehouseIds or [])
+    if any(not warehouse for warehouse in more):  # a nil or empty element names no warehouse
+        raise InvalidSplit("moreWarehouseIds has an empty or nil entry")
     if not more and not request.anyWarehouse:
         return None
     if more and request.anyWarehouse:

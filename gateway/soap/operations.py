@@ -11,6 +11,7 @@ from gateway.domain.backorders import BackorderSearch, BackorderStatus
 from gateway.domain.model import ReservationSearch, ReservationStatus, Source, SourceType
 from gateway.services.references import upstream_reference
 from gateway.services.reservations import PickedPart
+from gateway.services.split_holds import ensure_not_a_split
 from gateway.services.workorder_update import Updater, WorkOrderUpdate
 from gateway.services.workorders import ReservationFilter
 from gateway.soap import mapping
@@ -58,8 +59,11 @@ def create_reservation(call: SoapCall, request: Any, reference: str | None) -> t
     draft = mapping.draft_from(request)
     if draft.allow_partial:
         desk = backorders_of(call.gateway)
-        partial = desk.reserve_partial(draft, call.caller, legacy_reference, call.uow)
+        partial = desk.reserve_partial(draft, call.caller, legacy_reference, call.uow,
+                                       callers_reference=reference is not None)  # fmt: skip
         return mapping.partial_out(partial)
+    if reference is not None:  # the caller's own: it may have named a split before
+        ensure_not_a_split(legacy_reference, draft.source_id, call.gateway.reservations.inventory)
     made_one = call.gateway.reservations.reserve(draft, call.caller, legacy_reference, call.uow)
     return mapping.created_out(made_one)
 

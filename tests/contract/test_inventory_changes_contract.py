@@ -214,6 +214,20 @@ def test_a_partial_consume_reference_used_for_another_reservation_is_refused(
     assert inventory.get_reservation(other.id).quantity == Decimal(5)
 
 
+def test_a_partial_consume_reference_repeated_with_another_quantity_is_refused(
+    inventory: InventoryPort,
+) -> None:
+    """The same REFNO for another QTY is other data (260), not a repeat of the first."""
+    made = inventory.reserve(request("10"))
+    inventory.consume(made.id, "CT-PC-13", quantity=Decimal(2))
+    with pytest.raises(ReferenceReused) as refused:
+        inventory.consume(made.id, "CT-PC-13", quantity=Decimal(1))
+    assert legacy_error(refused) == 260
+    assert inventory.get_reservation(made.id).quantity == Decimal(8)
+    again = inventory.consume(made.id, "CT-PC-13", quantity=Decimal(2))  # the same: a repeat
+    assert abs(again.transaction.quantity) == 2 and again.reservation.quantity == Decimal(8)
+
+
 # --- release for expiry ----------------------------------------------------------------------
 
 

@@ -192,6 +192,8 @@ class FakeInventory:
         if quantity is not None and quantity <= 0:
             raise InvalidQuantity()
         if self.consumed_by.get(reference) == reservation_id:
+            if quantity is not None and abs(self.transactions[reference].quantity) != quantity:
+                raise reference_reused()  # the same REFNO for another quantity
             now_held = self.reservations[reservation_id]
             return self.gate.leave(Consumption(now_held, self.transactions[reference]))
         reservation = self._open(reservation_id)

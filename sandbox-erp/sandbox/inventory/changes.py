@@ -56,10 +56,13 @@ def consume(conn: sqlite3.Connection, new: NewConsume) -> tuple[sqlite3.Row, sql
     The whole reservation (or QTY equal to it) closes it; less than it leaves it OPEN holding
     the rest, unless ``release_remainder`` closes it and frees the rest. More is fault 245.
     Repeating a consume with its REFNO answers the reservation as it is now and the transaction
-    that REFNO posted; a REFNO already used for anything else is fault 260.
+    that REFNO posted; a REFNO already used for anything else — another reservation, or
+    another QTY — is fault 260.
     """
     earlier = transaction_by_refno(conn, new.refno)
     if earlier is not None and _consumed(earlier, new.reservation_id):
+        if new.quantity is not None and abs(Decimal(earlier["quantity"])) != new.quantity:
+            raise LegacyError(REFERENCE_REUSED)
         return reservation_row(conn, new.reservation_id), earlier
     row = open_reservation_row(conn, new.reservation_id)
     if earlier is not None:
