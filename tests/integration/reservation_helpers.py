@@ -80,3 +80,18 @@ def cursor_now(client: FlaskClient, headers: dict[str, str]) -> int:
     first = client.get("/api/events?after=0&limit=1", headers=headers).get_json()
     cursor: int = first["nextCursor"]
     return max(cursor, *(e["id"] for e in events_after(client, headers, cursor)), 0)
+
+
+def end_open_backorders(gateway_app: Any) -> None:
+    """Cancel, in the database, every backorder other tests left OPEN: a test that counts its
+    filler's fills must not count theirs (a pass fills every pair that has stock)."""
+    from sqlalchemy import update
+
+    from gateway.store.tables import backorders
+
+    with gateway_app.extensions["gateway"].store.engine.begin() as connection:
+        connection.execute(
+            update(backorders)
+            .where(backorders.c.status == "OPEN")
+            .values(status="CANCELLED", ended_at=datetime.now(UTC))
+        )

@@ -26,15 +26,15 @@ from gateway.services.backorder_filling import BackorderFiller
 from gateway.store import json
 from gateway.store.tables import audit_entries, backorder_filler, events
 from tests.gateway_process import wait_for
-from tests.integration.reservation_helpers import create, problem_code, set_available
+from tests.integration.reservation_helpers import (
+    create,
+    end_open_backorders,
+    problem_code,
+    set_available,
+)
 
 WAREHOUSE = "W01"  # RM-1228…RM-1230 in W01: pairs no other test reserves
 BACKORDERS = "/api/inventory/backorders"
-
-
-@pytest.fixture
-def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway"].adapters.inventory
 
 
 @pytest.fixture
@@ -55,6 +55,7 @@ def pair(
     gateway left in the shared database is ended, so this test's passes run."""
     sku = request.param
     set_available(inventory, sku, WAREHOUSE, Decimal(0))
+    end_open_backorders(gateway_app)
     with gateway_app.extensions["gateway"].store.engine.begin() as connection:
         connection.execute(update(backorder_filler).values(lease_until=datetime.now(UTC)))
     yield sku

@@ -69,11 +69,6 @@ HOSTILE: list[tuple[str, str, int, str]] = [
 
 
 @pytest.fixture
-def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway"].adapters.inventory
-
-
-@pytest.fixture
 def nothing_written(inventory: Any) -> Iterator[None]:
     """Available and the OPEN reservations of the item are what they were."""
     before = _state(inventory)

@@ -7,16 +7,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.integration.reservation_helpers import body, problem_code
-
-
-@pytest.fixture
-def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway"].adapters.inventory
 
 
 def keyed(headers: dict[str, str]) -> dict[str, str]:

@@ -40,11 +40,6 @@ SOURCES = "/api/inventory/sources"
 
 
 @pytest.fixture
-def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway"].adapters.inventory
-
-
-@pytest.fixture
 def admin_a(mint: Callable[..., str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint(roles=('Gateway.Admin',), subject='admin-a')}"}
 

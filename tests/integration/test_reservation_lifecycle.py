@@ -34,11 +34,6 @@ RESERVATIONS = "/api/inventory/reservations"
 
 
 @pytest.fixture
-def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway"].adapters.inventory
-
-
-@pytest.fixture
 def manager_a(mint: Callable[..., str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint(roles=('Reservations.Manager',), subject='mgr-a')}"}
 

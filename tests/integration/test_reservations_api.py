@@ -26,11 +26,6 @@ def staff_b(mint: Callable[..., str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint(owners=('PLANT-B',), subject='staff-b')}"}
 
 
-@pytest.fixture
-def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway"].adapters.inventory
-
-
 def test_create_reduces_available_not_on_hand(
     client: FlaskClient, staff_a: dict[str, str], inventory: Any
 ) -> None:

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.domain.model import InventoryTransaction, Source, SourceType
@@ -18,11 +17,6 @@ from tests.integration.reservation_helpers import create, set_available
 
 SKU, WAREHOUSE = "RM-1226", "W01"  # a pair no other test reserves
 SHORTAGES = "/api/inventory/alerts/shortages"
-
-
-@pytest.fixture
-def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway"].adapters.inventory
 
 
 @pytest.fixture

@@ -96,11 +96,6 @@ def auth(register: Callable[..., str]) -> Auth:  # noqa: F811
 
 
 @pytest.fixture
-def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway"].adapters.inventory
-
-
-@pytest.fixture
 def rest(mint: Callable[..., str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint(roles=('Reservations.Manager',))}"}
 

@@ -49,11 +49,6 @@ def third_warehouse(sandbox: Any) -> str:
 
 
 @pytest.fixture
-def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway"].adapters.inventory
-
-
-@pytest.fixture
 def item(
     request: pytest.FixtureRequest, inventory: Any, third_warehouse: str, client: FlaskClient,
     mint: Callable[..., str],

@@ -32,7 +32,7 @@ from gateway.services.plan_records import record_conflict
 from gateway.services.webhooks.drainer import WebhookDrainer
 from gateway.store.tables import backorder_filler
 from tests.gateway_process import free_port, wait_for
-from tests.integration.reservation_helpers import create, set_available
+from tests.integration.reservation_helpers import create, end_open_backorders, set_available
 from tests.secret_scan import SecretScan
 from tests.webhook_receiver import Receiver, webhook_receiver
 
@@ -357,6 +357,7 @@ def test_a_backorders_changes_are_delivered_too(
     gateway, sku = app.extensions["gateway"], "RM-1220"
     inventory = gateway.adapters.inventory
     set_available(inventory, sku, "W01", Decimal(0))
+    end_open_backorders(app)  # the fill below is counted: no other test's may be filled too
     with gateway.store.engine.begin() as connection:  # a lease another test's app left
         connection.execute(update(backorder_filler).values(lease_until=datetime.now(UTC)))
 

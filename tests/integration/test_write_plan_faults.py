@@ -46,11 +46,6 @@ def comparable(state: dict[str, Any]) -> dict[str, Any]:
     return {**state, "workOrder": {**state["workOrder"], "id": None}}
 
 
-@pytest.fixture
-def inventory(gateway_app: Flask) -> Any:
-    return gateway_app.extensions["gateway"].adapters.inventory
-
-
 @pytest.fixture(scope="module")
 def updated() -> dict[str, dict[str, Any]]:
     return {}
