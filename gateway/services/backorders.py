@@ -10,7 +10,6 @@ entry and its events.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -33,11 +32,12 @@ from gateway.domain.errors import (
     ItemNotStockTracked,
     ReferenceReused,
 )
-from gateway.domain.model import Page, ReleaseReason, Reservation, ReservationRequest, StockLevel
+from gateway.domain.model import Page, Reservation, ReservationRequest, StockLevel
 from gateway.domain.reservation_rules import Caller, ReservationDraft
 from gateway.services.backorder_ports import BackorderBook
 from gateway.services.backorder_records import record, record_created
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
+from gateway.services.references import backorder_id_of, made_on
 from gateway.services.reservations import checked_request, reserve_planned, stock_level
 
 ATTEMPTS = 5
@@ -83,7 +83,7 @@ def reserve_partial(
     request = checked_request(draft, caller, reference, inventory, work_orders, now,
                               overrides_allowed)  # fmt: skip
     if callers_reference:
-        backorder_id = hashlib.sha256(reference.encode()).hexdigest()[:16]
+        backorder_id = backorder_id_of(reference)
         earlier = _made_before(request, backorder_id, inventory, book)
         if earlier is not None:
             return earlier
@@ -141,17 +141,8 @@ def _made_before(
 ) -> PartialReservation | None:
     """What an earlier call with this reference reserved and backordered, if it made anything;
     ReferenceReused when it asked for another quantity."""
-    prefix = f"{request.reference[:36]}-"
-    made = next(
-        (
-            r
-            for r in inventory.list_reservations_by_sources([request.source.id])
-            if (r.reference or "").startswith(prefix)
-            and r.item_sku_id == request.item_sku_id
-            and r.release_reason is not ReleaseReason.CANCELLED
-        ),
-        None,
-    )  # an undone attempt
+    found = inventory.list_reservations_by_sources([request.source.id])
+    made = next(iter(made_on(f"{request.reference[:36]}-", found, request.item_sku_id)), None)
     waiting = book.get(backorder_id)
     if made is None and waiting is None:
         return None

@@ -15,7 +15,6 @@ finds the parts its first call made instead of making them again.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -33,7 +32,6 @@ from gateway.domain.errors import (
 )
 from gateway.domain.model import (
     ItemBalances,
-    ReleaseReason,
     Reservation,
     ReservationRequest,
     StockLevel,
@@ -52,6 +50,7 @@ from gateway.services.backorder_ports import BackorderBook
 from gateway.services.backorder_records import record_created
 from gateway.services.backorders import ATTEMPTS, new_backorder
 from gateway.services.ports import InventoryPort, UnitOfWork, WorkOrderPort
+from gateway.services.references import backorder_id_of, made_on
 from gateway.services.reservations import checked_request, reserve_planned
 
 BASE_LENGTH = REFERENCE_LIMIT - len("-00-U")
@@ -116,10 +115,8 @@ def reserve_split(
 def ensure_not_a_split(reference: str, source_id: str, inventory: InventoryPort) -> None:
     """A one-warehouse create on a caller's reference that already named a split's parts is
     another request on the same reference (the legacy system sees two different REFNOs)."""
-    base = f"{reference[:BASE_LENGTH]}-"
     made = inventory.list_reservations_by_sources([source_id])
-    if any((r.reference or "").startswith(base) and r.release_reason is not ReleaseReason.CANCELLED
-           for r in made):  # fmt: skip
+    if made_on(f"{reference[:BASE_LENGTH]}-", made):
         raise ReferenceReused("This reference was used for another request (a split)")
 
 
@@ -134,7 +131,7 @@ def ensure_not_a_single_create(
 
 def backorder_id(request_id: str) -> str:
     """A split's backorder id, from its request id (so a retry finds the first one's)."""
-    return hashlib.sha256(request_id.encode()).hexdigest()[:16]
+    return backorder_id_of(request_id)
 
 
 def _checked_parts(
@@ -267,15 +264,10 @@ def _summary(base: str, requested: Decimal, waiting: Backorder | None) -> dict[s
 
 
 def _made_before(base: str, first: ReservationRequest, ports: SplitPorts) -> list[Reservation]:
-    """The parts an earlier call with the same reference made (a SOAP retry): every one but
-    those of an attempt undone after a stock race (cancelled), whatever became of them since."""
-    made = ports.inventory.list_reservations_by_sources([first.source.id])
-    return sorted(
-        (r for r in made if (r.reference or "").startswith(f"{base}-")
-         and r.release_reason is not ReleaseReason.CANCELLED
-         and r.item_sku_id == first.item_sku_id),
-        key=lambda r: r.reference or "",
-    )  # fmt: skip
+    """The parts an earlier call with the same reference made (a SOAP retry), whatever became
+    of them since."""
+    found = ports.inventory.list_reservations_by_sources([first.source.id])
+    return made_on(f"{base}-", found, first.item_sku_id)
 
 
 def _answer(
